@@ -1,0 +1,213 @@
+"""The database: opening it and bringing its shape up to date.
+
+`ensure_schema` is idempotent and only ever adds (tables, columns, indexes), so an
+older database upgrades in place and nothing stored is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import TrackerError
+
+DEFAULT_DB = "db/tracker.db"
+
+# table -> (columns in order, primary key, indexes). Types are SQLite's.
+SCHEMA: dict[str, tuple[dict, object, list]] = {
+    "papers": (
+        {
+            "pmid": int,
+            "kind": str,  # article | book
+            "record_source": str,  # pubmed-xml | medline | seed
+            "is_seed": int,  # 1 while only the starter bibliography row is known
+            "title": str,
+            "vernacular_title": str,
+            "abstract": str,
+            "abstract_sections": str,  # JSON [{label, nlm_category, text}]
+            "journal": str,
+            "iso_abbreviation": str,
+            "issn": str,
+            "volume": str,
+            "issue": str,
+            "pages": str,
+            "pub_year": int,
+            "pub_date": str,  # partial ISO: 2017 | 2017-06 | 2017-06-15
+            "pub_date_text": str,  # as PubMed gave it (MedlineDate, Season, ...)
+            "epub_date": str,
+            "doi": str,
+            "pmcid": str,
+            "languages": str,  # JSON list
+            "publication_types": str,  # JSON list
+            "keywords": str,  # JSON list
+            "medline_status": str,
+            "publication_status": str,
+            "publisher": str,
+            "date_revised": str,
+            "entrez_date": str,
+            "retracted": int,
+            "has_erratum": int,
+            "deleted": int,  # PubMed issued a DeleteCitation for it
+            "content_hash": str,
+            "first_seen": str,
+            "last_updated": str,
+        },
+        "pmid",
+        [["pub_year"], ["journal"], ["doi"], ["retracted"], ["last_updated"], ["first_seen"]],
+    ),
+    "authors": (
+        {
+            "pmid": int,
+            "role": str,  # author | editor
+            "position": int,
+            "last_name": str,
+            "fore_name": str,
+            "initials": str,
+            "suffix": str,
+            "collective_name": str,
+            "affiliations": str,  # JSON list
+            "orcid": str,
+            "equal_contrib": int,
+        },
+        ("pmid", "role", "position"),
+        [["last_name"], ["orcid"]],
+    ),
+    "mesh_headings": (
+        {
+            "pmid": int,
+            "position": int,
+            "descriptor_ui": str,
+            "descriptor": str,
+            "descriptor_major": int,
+            "major_topic": int,
+            "qualifiers": str,  # JSON [{ui, name, major}]
+        },
+        ("pmid", "position"),
+        [["descriptor"]],
+    ),
+    "chemicals": (
+        {"pmid": int, "position": int, "registry_number": str, "name": str, "ui": str},
+        ("pmid", "position"),
+        [["name"]],
+    ),
+    "comments_corrections": (
+        {"pmid": int, "position": int, "ref_type": str, "ref_pmid": int, "ref_source": str, "note": str},
+        ("pmid", "position"),
+        [["ref_type"], ["ref_pmid"]],
+    ),
+    "raw_records": (
+        {"pmid": int, "format": str, "compressed": bytes, "stored_at": str},
+        "pmid",
+        [],
+    ),
+    "searches": (
+        {"name": str, "term": str, "description": str, "updated_at": str},
+        "name",
+        [],
+    ),
+    "search_results": (
+        {"search": str, "pmid": int, "first_run_id": int, "last_run_id": int, "first_found": str, "last_found": str},
+        ("search", "pmid"),
+        [["pmid"]],
+    ),
+    "sync_runs": (
+        {
+            "id": int,
+            "search": str,
+            "term": str,
+            "mode": str,  # full | incremental | since
+            "window_start": str,
+            "window_end": str,
+            "windows": str,  # JSON: the date windows the query was split into
+            "status": str,  # running | ok | failed
+            "found": int,  # PMIDs the searches reported
+            "fetched": int,
+            "new": int,
+            "updated": int,
+            "unchanged": int,
+            "requests": int,
+            "warnings": str,
+            "error": str,
+            "started_at": str,
+            "finished_at": str,
+            "seconds": float,
+        },
+        "id",
+        [["search", "status"]],
+    ),
+    "load_runs": (
+        {
+            "id": int,
+            "path": str,
+            "format": str,
+            "status": str,
+            "records": int,
+            "new": int,
+            "updated": int,
+            "unchanged": int,
+            "deleted": int,
+            "error": str,
+            "started_at": str,
+            "finished_at": str,
+        },
+        "id",
+        [],
+    ),
+}
+
+FOREIGN_KEYS = {
+    "authors": [("pmid", "papers", "pmid")],
+    "mesh_headings": [("pmid", "papers", "pmid")],
+    "chemicals": [("pmid", "papers", "pmid")],
+    "comments_corrections": [("pmid", "papers", "pmid")],
+    "raw_records": [("pmid", "papers", "pmid")],
+    "search_results": [("search", "searches", "name"), ("pmid", "papers", "pmid")],
+}
+
+
+def open_db(path: str | os.PathLike) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at `path` and bring its schema up to date."""
+    path = Path(path)
+    if str(path) != ":memory:":
+        directory = path.parent if str(path.parent) else Path(".")
+        if not directory.exists():
+            try:
+                directory.mkdir(parents=True)
+            except OSError as error:
+                raise TrackerError(
+                    f"cannot create the folder for --db {path}: {error.strerror} (pass another --db)"
+                ) from None
+        if path.is_dir():
+            raise TrackerError(f"--db {path} is a folder; give the path of a database file")
+        if (path.exists() and not os.access(path, os.W_OK)) or not os.access(directory, os.W_OK):
+            raise TrackerError(
+                f"the database {path} is not writable (check its permissions, or pass another --db)"
+            )
+    try:
+        db = sqlite_utils.Database(path)
+        ensure_schema(db)
+    except sqlite3.DatabaseError as error:
+        raise TrackerError(f"cannot use {path} as the tracker database: {error}") from None
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables, columns and indexes. Safe to run any number of times."""
+    if db.journal_mode != "wal" and not db.memory:
+        db.enable_wal()  # readers (Datasette) keep reading while a sync writes
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.execute("PRAGMA foreign_keys = OFF")  # children are written in the same transaction as papers
+    for name, (columns, pk, indexes) in SCHEMA.items():
+        table = db[name]
+        if not table.exists():
+            table.create(columns, pk=pk, foreign_keys=FOREIGN_KEYS.get(name))
+        else:
+            existing = set(table.columns_dict)
+            for column, column_type in columns.items():
+                if column not in existing:
+                    table.add_column(column, column_type)
+        for index in indexes:
+            table.create_index(index, if_not_exists=True)

@@ -1,0 +1,59 @@
+"""Saved PubMed searches, kept in db/searches.yml under version control."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import TrackerError
+
+DEFAULT_SEARCHES = Path("db/searches.yml")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class Search:
+    name: str
+    term: str
+    description: str = ""
+
+
+def load_searches(path: str | Path = DEFAULT_SEARCHES) -> list:
+    """The saved searches of a YAML file, checked: unique names, a term each."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise TrackerError(f"{path}: no such file (the saved searches live in db/searches.yml)") from None
+    except yaml.YAMLError as error:
+        raise TrackerError(f"{path}: not valid YAML: {error}") from None
+    entries = data.get("searches") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise TrackerError(f"{path}: expected a 'searches:' list with at least one entry")
+    searches, seen = [], set()
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not entry.get("name") or not entry.get("term"):
+            raise TrackerError(f"{path}: search #{number} needs a 'name' and a 'term'")
+        name = str(entry["name"]).strip()
+        if not _NAME.match(name):
+            raise TrackerError(f"{path}: search name {name!r}: use lowercase letters, digits, '-', '_' or '.'")
+        if name in seen:
+            raise TrackerError(f"{path}: the search name {name!r} is used twice")
+        seen.add(name)
+        term = " ".join(str(entry["term"]).split())
+        searches.append(Search(name=name, term=term, description=str(entry.get("description") or "").strip()))
+    return searches
+
+
+def adhoc_search(term: str, name: str | None = None) -> Search:
+    """A search given on the command line; its name is derived from the term unless given."""
+    term = " ".join(term.split())
+    if not term:
+        raise TrackerError("--term is empty")
+    if name is None:
+        name = "term-" + hashlib.sha1(term.encode("utf-8")).hexdigest()[:10]
+    return Search(name=name, term=term, description="given with --term")
