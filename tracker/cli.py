@@ -13,7 +13,7 @@ from . import db as dbmod
 from .errors import PubMedUnreachable, TrackerError
 from .load import load_file, reparse
 from .pubmed.client import EutilsClient
-from .pubmed.sync import sync_searches
+from .pubmed.sync import FETCH_BATCH, sync_searches
 from .searches import DEFAULT_SEARCHES, adhoc_search, load_searches
 from .seed import DEFAULT_SEED, load_seed
 
@@ -169,9 +169,11 @@ def _parse_since(value: str | None) -> date | None:
 @click.option("--full", is_flag=True, help="Fetch everything the searches match, not just what changed.")
 @click.option("--searches", "searches_path", type=click.Path(path_type=Path), default=DEFAULT_SEARCHES,
               show_default=True, help="The saved searches file.")
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=FETCH_BATCH, show_default=True,
+              help="Records per efetch request.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
 @click.pass_context
-def sync(ctx, search_name, term, since, full, searches_path, quiet):
+def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet):
     """Fetch PubMed records for the saved searches into the database.
 
     Incremental by default: records created or revised since the last successful run
@@ -207,7 +209,9 @@ def sync(ctx, search_name, term, since, full, searches_path, quiet):
         )
 
     try:
-        summaries = sync_searches(database, client, searches, mode=mode, since=since_date, progress=show)
+        summaries = sync_searches(
+            database, client, searches, mode=mode, since=since_date, progress=show, batch_size=batch_size
+        )
     except PubMedUnreachable:
         progress.done()
         raise

@@ -37,6 +37,7 @@ class Fault:
     kind: str  # 429 | 500 | 502 | 503 | drop | truncate | html | error-field | json
     times: int = 1  # how many matching requests it hits; -1 for all
     retry_after: str | None = None
+    after: int = 0  # matching requests let through untouched before it starts
 
 
 @dataclass
@@ -96,9 +97,9 @@ class FakeEutils:
         with self.state.lock:
             self.state.records[record.pmid] = record
 
-    def fault(self, endpoint: str, kind: str, times: int = 1, retry_after: str | None = None) -> None:
+    def fault(self, endpoint: str, kind: str, times: int = 1, retry_after: str | None = None, after: int = 0) -> None:
         with self.state.lock:
-            self.state.faults.append(Fault(endpoint, kind, times, retry_after))
+            self.state.faults.append(Fault(endpoint, kind, times, retry_after, after))
 
     def clear_faults(self) -> None:
         with self.state.lock:
@@ -148,6 +149,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             for fault in self.state.faults:
                 if fault.endpoint == endpoint and fault.times != 0:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     if fault.times > 0:
                         fault.times -= 1
                     return fault

@@ -238,12 +238,14 @@ def _fetch_window(db, client, summary: RunSummary, result: SearchResult, batch_s
             progress(summary)
 
 
-def sync_searches(db, client, searches: list, mode="incremental", since=None, progress=None) -> list:
+def sync_searches(db, client, searches: list, mode="incremental", since=None, progress=None, batch_size=FETCH_BATCH) -> list:
     """Run every search; an unreachable PubMed stops at once, other failures after the rest have run."""
     summaries, failures = [], []
     for search in searches:
         try:
-            summaries.append(sync_search(db, client, search, mode=mode, since=since, progress=progress))
+            summaries.append(
+                sync_search(db, client, search, mode=mode, since=since, progress=progress, batch_size=batch_size)
+            )
         except PubMedUnreachable:
             raise
         except PubMedError as error:
