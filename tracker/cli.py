@@ -172,8 +172,10 @@ def _parse_since(value: str | None) -> date | None:
 @click.option("--batch-size", type=click.IntRange(1, 10000), default=FETCH_BATCH, show_default=True,
               help="Records per efetch request.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
+@click.option("--offline-ok", is_flag=True,
+              help="If PubMed cannot be reached, say so in one line and exit 0 (used by scripts/run).")
 @click.pass_context
-def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet):
+def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet, offline_ok):
     """Fetch PubMed records for the saved searches into the database.
 
     Incremental by default: records created or revised since the last successful run
@@ -212,9 +214,13 @@ def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet):
         summaries = sync_searches(
             database, client, searches, mode=mode, since=since_date, progress=show, batch_size=batch_size
         )
-    except PubMedUnreachable:
+    except PubMedUnreachable as error:
         progress.done()
-        raise
+        if not offline_ok:
+            raise
+        papers = database["papers"].count
+        click.echo(f"{error}; going on with the {papers} papers the database holds.", err=True)
+        return
     except TrackerError:
         progress.done()
         raise
