@@ -188,7 +188,9 @@ class EutilsClient:
             problem = redact(problem, self._api_key)
             problems.append(problem)
             if attempt < self.max_tries:
-                log.warning("%s: %s; retrying (try %d of %d)", endpoint, problem, attempt + 1, self.max_tries)
+                # Until PubMed has answered once, a failure may just mean "offline": keep it quiet.
+                level = logging.WARNING if self._answered_once else logging.INFO
+                log.log(level, "%s: %s; retrying (try %d of %d)", endpoint, problem, attempt + 1, self.max_tries)
                 self._sleep_before_retry(attempt, retry_after)
         error_class = PubMedUnreachable if only_connection_errors else PubMedError
         raise error_class(
