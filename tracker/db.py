@@ -173,6 +173,8 @@ def open_db(path: str | os.PathLike) -> sqlite_utils.Database:
     path = Path(path)
     if str(path) != ":memory:":
         directory = path.parent if str(path.parent) else Path(".")
+        if directory.exists() and not directory.is_dir():
+            raise TrackerError(f"cannot create the folder for --db {path}: {directory} is a file (pass another --db)")
         if not directory.exists():
             try:
                 directory.mkdir(parents=True)

@@ -154,7 +154,8 @@ def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord], now
         for name, rows in _child_rows(record).items():
             children[name].extend(rows)
         if record.raw is not None:
-            raw_rows.append((pmid, record.source, zlib.compress(record.raw, 6), now))
+            # zlib level 1: about 3x faster than the default for slightly larger blobs.
+            raw_rows.append((pmid, record.source, zlib.compress(record.raw, 1), now))
     for start in range(0, len(replaced), 900):
         chunk = replaced[start : start + 900]
         marks = ",".join("?" for _ in chunk)

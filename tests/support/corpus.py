@@ -64,16 +64,14 @@ def metapub_records() -> list:
     return records
 
 
-def copies(records: list, count: int) -> list:
-    """`count` records cycling through `records`, each re-issued under a distinct high PMID."""
+def copies(records: list, count: int, start: int = 0) -> list:
+    """`count` records cycling through `records`, re-issued under PMIDs COPY_PMID_BASE+start+1 on."""
     result = []
-    for index in range(count):
+    for index in range(start, start + count):
         source = records[index % len(records)]
         pmid = COPY_PMID_BASE + index + 1
         xml = re.sub(rb"<PMID Version=\"(\d+)\">\d+</PMID>", rb'<PMID Version="\1">%d</PMID>' % pmid, source.xml, count=1)
-        xml = re.sub(
-            rb'(<ArticleId IdType="pubmed">)\d+(</ArticleId>)', rb"\g<1>%d\g<2>" % pmid, xml, count=1
-        )
+        xml = re.sub(rb'(<ArticleId IdType="pubmed">)\d+(</ArticleId>)', rb"\g<1>%d\g<2>" % pmid, xml, count=1)
         result.append(CorpusRecord(pmid, xml, source.created, source.modified))
     return result
 

@@ -42,10 +42,22 @@ def text_of(elem) -> str | None:
     """An element's text with inline markup (<i>, <sup>, MathML) flattened and spaces folded."""
     if elem is None:
         return None
-    parts: list = []
-    _gather(elem, parts)
-    text = _SPACE.sub(" ", "".join(parts)).strip()
+    if len(elem) == 0:  # no markup inside: the common case, kept cheap
+        text = elem.text
+    elif _has_mathml(elem):
+        parts: list = []
+        _gather(elem, parts)
+        text = "".join(parts)
+    else:
+        text = "".join(elem.itertext())
+    if not text:
+        return None
+    text = _SPACE.sub(" ", text).strip()
     return text or None
+
+
+def _has_mathml(elem) -> bool:
+    return any(isinstance(e.tag, str) and (e.tag.startswith(MATHML) or e.tag == "math") for e in elem.iter())
 
 
 def _texts(elems) -> list:

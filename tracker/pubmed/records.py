@@ -65,11 +65,8 @@ class ParsedRecord:
 
     def content_hash(self) -> str:
         """A hash of everything derived from the record: equal hashes mean nothing changed."""
-        payload = json.dumps(
-            [self.source, self.paper, self.authors, self.mesh, self.chemicals, self.comments_corrections],
-            sort_keys=True,
-            ensure_ascii=False,
-            default=str,
+        payload = repr(
+            (self.source, sorted(self.paper.items()), self.authors, self.mesh, self.chemicals, self.comments_corrections)
         )
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 

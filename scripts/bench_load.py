@@ -1,0 +1,132 @@
+"""Benchmark: `tracker load` against Bio.Entrez.read on the same PubMed XML files.
+
+Builds files of N records from the real fixture records (re-issued under distinct
+PMIDs from 900000001 up), then measures, each in a fresh process so peak memory is its
+own: records per second and peak resident memory of `tracker load` (parse and store
+into a new SQLite database), and of Bio.Entrez.read (parse only) on the same file.
+
+    scripts/bench load                  # 10,000 and 100,000 records
+    scripts/bench load --sizes 10000    # one size
+
+Bio.Entrez.read holds the whole file in memory; it runs under a memory cap
+(--entrez-memory-gb) and is reported as failed if it exceeds it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def build_file(path: Path, size: int) -> None:
+    from tests.support.corpus import XML_HEAD, XML_TAIL, copies, metapub_records
+
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = metapub_records()
+    partial = path.with_suffix(".partial")
+    with open(partial, "wb") as handle:
+        handle.write(XML_HEAD)
+        for start in range(0, size, 5000):  # in slices, so building stays small in memory
+            for record in copies(source, min(5000, size - start), start):
+                handle.write(record.xml + b"\n")
+        handle.write(XML_TAIL)
+    partial.rename(path)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def measure_tracker(path: Path, db_path: Path) -> dict:
+    from tracker.db import open_db
+    from tracker.load import load_file
+
+    if db_path.exists():
+        db_path.unlink()
+    db = open_db(db_path)
+    start = time.perf_counter()
+    stats = load_file(db, path)
+    seconds = time.perf_counter() - start
+    return {"records": stats.records, "seconds": seconds, "peak_mb": peak_mb()}
+
+
+def measure_entrez(path: Path) -> dict:
+    from Bio import Entrez
+
+    start = time.perf_counter()
+    with open(path, "rb") as handle:
+        result = Entrez.read(handle)
+    seconds = time.perf_counter() - start
+    return {"records": len(result["PubmedArticle"]), "seconds": seconds, "peak_mb": peak_mb()}
+
+
+def run_child(kind: str, path: Path, db_path: Path, memory_gb: float | None) -> dict:
+    command = [sys.executable, __file__, "--child", kind, str(path), str(db_path)]
+
+    def limit():
+        if memory_gb:
+            cap = int(memory_gb * 1024**3)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return {"failed": last[:120], "seconds": time.perf_counter() - started}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench-data")
+    parser.add_argument("--entrez-memory-gb", type=float, default=16.0)
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, path, db_path = args.child
+        result = measure_tracker(Path(path), Path(db_path)) if kind == "tracker" else measure_entrez(Path(path))
+        print(json.dumps(result))
+        return
+
+    rows = []
+    for size in args.sizes:
+        path = args.workdir / f"pubmed-{size}.xml"
+        print(f"building {path} ...", file=sys.stderr)
+        build_file(path, size)
+        mb = path.stat().st_size / 1024**2
+        print(f"measuring tracker load on {size} records ...", file=sys.stderr)
+        ours = run_child("tracker", path, args.workdir / f"bench-{size}.db", None)
+        print(f"  {ours}", file=sys.stderr)
+        print(f"measuring Bio.Entrez.read on {size} records ...", file=sys.stderr)
+        theirs = run_child("entrez", path, args.workdir / "unused.db", args.entrez_memory_gb)
+        print(f"  {theirs}", file=sys.stderr)
+        rows.append((size, mb, ours, theirs))
+
+    print("| records | file MB | tracker load rec/s | tracker peak MB | Bio.Entrez.read rec/s | Entrez peak MB | speed ratio |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for size, mb, ours, theirs in rows:
+        our_rate = ours["records"] / ours["seconds"]
+        if "failed" in theirs:
+            entrez_rate = entrez_peak = "failed: " + theirs["failed"] + f" after {theirs['seconds']:.0f} s"
+            ratio = "n/a"
+        else:
+            rate = theirs["records"] / theirs["seconds"]
+            entrez_rate, entrez_peak = f"{rate:,.0f}", f"{theirs['peak_mb']:,.0f}"
+            ratio = f"{our_rate / rate:.1f}x"
+        print(f"| {size:,} | {mb:,.0f} | {our_rate:,.0f} | {ours['peak_mb']:,.0f} | {entrez_rate} | {entrez_peak} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
