@@ -45,7 +45,13 @@ def build_file(path: Path, size: int) -> None:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    """This process's own peak resident memory. Not ru_maxrss: Linux carries that across exec,
+    so a child would report its parent's peak if that was higher."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_tracker(path: Path, db_path: Path) -> dict:
@@ -59,6 +65,14 @@ def measure_tracker(path: Path, db_path: Path) -> dict:
     stats = load_file(db, path)
     seconds = time.perf_counter() - start
     return {"records": stats.records, "seconds": seconds, "peak_mb": peak_mb()}
+
+
+def measure_parse(path: Path) -> dict:
+    from tracker.load import iter_file_records
+
+    start = time.perf_counter()
+    count = sum(1 for _ in iter_file_records(path))
+    return {"records": count, "seconds": time.perf_counter() - start, "peak_mb": peak_mb()}
 
 
 def measure_entrez(path: Path) -> dict:
@@ -96,7 +110,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, path, db_path = args.child
-        result = measure_tracker(Path(path), Path(db_path)) if kind == "tracker" else measure_entrez(Path(path))
+        measure = {"tracker": lambda: measure_tracker(Path(path), Path(db_path)),
+                   "parse": lambda: measure_parse(Path(path)),
+                   "entrez": lambda: measure_entrez(Path(path))}[kind]
+        result = measure()
         print(json.dumps(result))
         return
 
@@ -109,15 +126,20 @@ def main() -> None:
         print(f"measuring tracker load on {size} records ...", file=sys.stderr)
         ours = run_child("tracker", path, args.workdir / f"bench-{size}.db", None)
         print(f"  {ours}", file=sys.stderr)
+        print(f"measuring the tracker's parser alone on {size} records ...", file=sys.stderr)
+        parse_only = run_child("parse", path, args.workdir / "unused.db", None)
+        print(f"  {parse_only}", file=sys.stderr)
         print(f"measuring Bio.Entrez.read on {size} records ...", file=sys.stderr)
         theirs = run_child("entrez", path, args.workdir / "unused.db", args.entrez_memory_gb)
         print(f"  {theirs}", file=sys.stderr)
-        rows.append((size, mb, ours, theirs))
+        rows.append((size, mb, ours, parse_only, theirs))
 
-    print("| records | file MB | tracker load rec/s | tracker peak MB | Bio.Entrez.read rec/s | Entrez peak MB | speed ratio |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for size, mb, ours, theirs in rows:
+    print("| records | file MB | tracker load rec/s | load peak MB | parse only rec/s | parse peak MB "
+          "| Bio.Entrez.read rec/s | Entrez peak MB | load / Entrez |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, mb, ours, parse_only, theirs in rows:
         our_rate = ours["records"] / ours["seconds"]
+        parse_rate = parse_only["records"] / parse_only["seconds"]
         if "failed" in theirs:
             entrez_rate = entrez_peak = "failed: " + theirs["failed"] + f" after {theirs['seconds']:.0f} s"
             ratio = "n/a"
@@ -125,7 +147,8 @@ def main() -> None:
             rate = theirs["records"] / theirs["seconds"]
             entrez_rate, entrez_peak = f"{rate:,.0f}", f"{theirs['peak_mb']:,.0f}"
             ratio = f"{our_rate / rate:.1f}x"
-        print(f"| {size:,} | {mb:,.0f} | {our_rate:,.0f} | {ours['peak_mb']:,.0f} | {entrez_rate} | {entrez_peak} | {ratio} |")
+        print(f"| {size:,} | {mb:,.0f} | {our_rate:,.0f} | {ours['peak_mb']:,.0f} | {parse_rate:,.0f} | "
+              f"{parse_only['peak_mb']:,.0f} | {entrez_rate} | {entrez_peak} | {ratio} |")
 
 
 if __name__ == "__main__":
