@@ -153,12 +153,13 @@ def test_rate_with_a_key_is_ten_per_second(run, fake, records):
         ("efetch", "html"),
         ("efetch", "json"),
         ("efetch", "error-field"),
+        ("efetch", "slow"),
     ],
 )
 def test_retries_recover(run, fake, records, db_path, endpoint, kind):
     fake.add(TERM, records)
     fake.fault(endpoint, kind, times=2)
-    result = run("sync", "--term", TERM, "--search", "kratom", env=env_for(fake))
+    result = run("sync", "--term", TERM, "--search", "kratom", env=env_for(fake, TRACKER_TIMEOUT_SECONDS="0.5"))
     assert result.exit_code == 0, result.output
     db = stored(db_path)
     assert db["papers"].count == 164
@@ -225,13 +226,14 @@ def test_one_day_over_the_cap_is_a_clear_error(run, fake, records, db_path):
     assert stored(db_path)["papers"].count == 0
 
 
-def test_api_key_never_leaks(run, fake, records, db_path, tmp_path):
+def test_api_key_never_leaks(run, fake, records, db_path, tmp_path, caplog):
     fake.add(TERM, records)
     fake.fault("efetch", "500", times=-1)
     env = env_for(fake, NCBI_API_KEY=KEY)
     result = run("sync", "--term", TERM, "--search", "kratom", env=env)
     assert result.exit_code == 1
     assert KEY not in result.output
+    assert "retrying" in caplog.text and KEY not in caplog.text  # the retry log lines
     # The key went in POST bodies only, never in a URL.
     assert all(e.method == "POST" and KEY not in e.query for e in fake.requests())
     assert any(e.params.get("api_key") == KEY for e in fake.requests())

@@ -34,7 +34,7 @@ _NOT_CRDT = re.compile(r"^\((?P<base>.*)\) NOT \((?P<start>[\d/]+):(?P<end>[\d/]
 @dataclass
 class Fault:
     endpoint: str  # "esearch" or "efetch"
-    kind: str  # 429 | 500 | 502 | 503 | drop | truncate | html | error-field | json
+    kind: str  # 429 | 500 | 502 | 503 | drop | truncate | html | error-field | json | slow
     times: int = 1  # how many matching requests it hits; -1 for all
     retry_after: str | None = None
     after: int = 0  # matching requests let through untouched before it starts
@@ -196,6 +196,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(int(kind), b"<html><body><h1>Internal Server Error</h1></body></html>", "text/html", headers)
         if kind == "html":
             return self._send(200, HTML_PAGE, "text/html")
+        if kind == "slow":  # answer only after the client has given up waiting
+            time.sleep(1.5)
+            body = self._esearch(entry.params) if endpoint == "esearch" else self._efetch(entry.params)[1]
+            return self._send(200, body)
         if kind == "json":
             return self._send(200, CAP_ERROR_BODY, "application/json")
         if kind == "error-field":

@@ -108,6 +108,9 @@ class EutilsClient:
             backoff_seconds = float(os.environ.get("TRACKER_BACKOFF_SECONDS", "1.0"))
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        if os.environ.get("TRACKER_TIMEOUT_SECONDS"):
+            read_timeout = float(os.environ["TRACKER_TIMEOUT_SECONDS"])
+            timeout = (min(timeout[0], read_timeout), read_timeout)
         self.timeout = timeout
         self.rate = self._allowed_rate(rate)
         self.session = session or requests.Session()
