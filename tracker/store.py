@@ -172,6 +172,3 @@ def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord], now
         )
     return stats
 
-
-def read_raw(row_compressed: bytes) -> bytes:
-    return zlib.decompress(row_compressed)
