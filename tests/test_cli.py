@@ -25,8 +25,8 @@ def test_db_in_a_folder_that_cannot_exist(tmp_path):
 
 def test_db_that_is_a_folder(tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(tmp_path), "init", "--no-seed"])
-    assert result.exit_code != 0
-    assert "is a folder" in result.output or "directory" in result.output
+    assert result.exit_code == 2  # refused by the option's own check, before anything opens
+    assert f"Invalid value for '--db': File '{tmp_path}' is a directory." in result.output
 
 
 def test_db_that_is_not_sqlite(tmp_path):

@@ -33,6 +33,10 @@ def _gather(elem, parts: list) -> None:
     if elem.text:
         parts.append(elem.text)
     for child in elem:
+        # A line break right before inline markup is the file's layout, not text:
+        # "fast-acting &#946;\n\t\t<sub>2</sub>-agonist" reads "β2-agonist".
+        if parts and parts[-1][-1:].isspace() and "\n" in parts[-1]:
+            parts[-1] = parts[-1].rstrip()
         _gather(child, parts)
         if child.tail:
             parts.append(child.tail)
@@ -44,20 +48,15 @@ def text_of(elem) -> str | None:
         return None
     if len(elem) == 0:  # no markup inside: the common case, kept cheap
         text = elem.text
-    elif _has_mathml(elem):
+    else:
         parts: list = []
         _gather(elem, parts)
         text = "".join(parts)
-    else:
-        text = "".join(elem.itertext())
     if not text:
         return None
     text = _SPACE.sub(" ", text).strip()
     return text or None
 
-
-def _has_mathml(elem) -> bool:
-    return any(isinstance(e.tag, str) and (e.tag.startswith(MATHML) or e.tag == "math") for e in elem.iter())
 
 
 def _texts(elems) -> list:
