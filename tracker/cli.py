@@ -215,16 +215,14 @@ def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet, 
             database, client, searches, mode=mode, since=since_date, progress=show, batch_size=batch_size
         )
     except PubMedUnreachable as error:
-        progress.done()
+        progress.done()  # end the status line before the message
         if not offline_ok:
             raise
         papers = database["papers"].count
         click.echo(f"{error}; going on with the {papers} papers the database holds.", err=True)
         return
-    except TrackerError:
+    finally:
         progress.done()
-        raise
-    progress.done()
     if not quiet:
         for s in summaries:
             line = (

@@ -194,7 +194,7 @@ def sync_search(
         summary.requests = client.requests_made - requests_before
         if progress:
             progress(summary)
-        for window, result in planned:
+        for _, result in planned:
             _fetch_window(db, client, summary, result, batch_size, progress, requests_before)
         if summary.fetched < summary.found:
             summary.warnings.append(
