@@ -257,3 +257,9 @@ def summary(ctx):
         "SELECT search, max(finished_at) AS finished FROM sync_runs WHERE status = 'ok' GROUP BY search"
     ):
         click.echo(f"last successful sync of {run['search']}: {run['finished']}")
+
+
+from .cli_claims import articles, claims  # noqa: E402  (the groups use _db from this module)
+
+cli.add_command(articles)
+cli.add_command(claims)

@@ -156,6 +156,101 @@ SCHEMA: dict[str, tuple[dict, object, list]] = {
         "id",
         [],
     ),
+    # ---- articles and their claims (tracker/articles, tracker/claims) ----
+    "articles": (
+        {
+            "id": str,  # the file name without suffix, or a slug of the URL
+            "title": str,
+            "source": str,  # path or URL it was added from
+            "note": str,  # what is known of it (db/articles/README.md)
+            "content_type": str,
+            "current_version": int,
+            "versions": int,
+            "first_added": str,
+            "last_changed": str,
+        },
+        "id",
+        [],
+    ),
+    "article_versions": (
+        {
+            "article_id": str,
+            "version": int,
+            "is_current": int,
+            "content_hash": str,  # sha1 of the stored text
+            "text": str,  # what offsets refer to: the file's text, or the main text of a page
+            "content_type": str,
+            "source": str,
+            "added": str,
+        },
+        ("article_id", "version"),
+        [["content_hash"]],
+    ),
+    "article_blocks": (
+        {
+            "id": str,  # <article>/v<version>/b<position>
+            "article_id": str,
+            "version": int,
+            "position": int,
+            "kind": str,  # title | summary | teaser | contents_item | heading | paragraph | list_item | closing | disclaimer
+            "start": int,
+            "end": int,
+            "text": str,
+            "heading_id": str,  # the heading the block falls under
+        },
+        "id",
+        [["article_id", "version"]],
+    ),
+    "article_sentences": (
+        {
+            "id": str,  # <article>/v<version>/s<position>
+            "article_id": str,
+            "version": int,
+            "is_current": int,
+            "position": int,
+            "block_id": str,
+            "block_kind": str,
+            "start": int,  # article_versions.text[start:end] == text
+            "end": int,
+            "text": str,
+            "label": str,  # claim | advice | heading | question | other
+            "reason": str,  # the rule that decided the label
+            "hedged": int,
+            "hedges": str,  # JSON list of the hedging words found
+            "category": str,
+        },
+        "id",
+        [["article_id", "version"], ["label"], ["category"]],
+    ),
+    "claims": (
+        {
+            "id": str,
+            "statement": str,
+            "category": str,
+            "pubmed_query": str,
+            "synonyms": str,  # JSON list
+            "match_rules": str,  # JSON list of rules (lists of term groups)
+            "status": str,  # active | retired (removed from db/claims.yml; kept with its links)
+            "first_loaded": str,
+            "last_loaded": str,
+            "retired_at": str,
+        },
+        "id",
+        [["category"], ["status"]],
+    ),
+    "claim_mentions": (
+        {
+            "sentence_id": str,
+            "claim_id": str,
+            "rank": int,  # 1 = the best match for the sentence
+            "score": float,
+            "method": str,  # rule | lexical
+            "evidence": str,  # the terms that matched
+            "matched_at": str,
+        },
+        ("sentence_id", "claim_id"),
+        [["claim_id"]],
+    ),
 }
 
 FOREIGN_KEYS = {
@@ -165,6 +260,10 @@ FOREIGN_KEYS = {
     "comments_corrections": [("pmid", "papers", "pmid")],
     "raw_records": [("pmid", "papers", "pmid")],
     "search_results": [("search", "searches", "name"), ("pmid", "papers", "pmid")],
+    "article_versions": [("article_id", "articles", "id")],
+    "article_blocks": [("article_id", "articles", "id")],
+    "article_sentences": [("article_id", "articles", "id"), ("block_id", "article_blocks", "id")],
+    "claim_mentions": [("sentence_id", "article_sentences", "id"), ("claim_id", "claims", "id")],
 }
 
 

@@ -1,0 +1,248 @@
+"""Reading an article: plain text, Markdown or HTML files, and http(s) URLs.
+
+Whatever comes in becomes plain text with one block per line (headings, paragraphs, "- " list
+items), which is what gets stored and what every offset refers to. HTML pages go through
+trafilatura, a maintained library made to find a page's main text (no hand-written tag
+stripping); Markdown is reduced to its text. Every refusal says what was wrong and stores nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from ..errors import InputError
+
+MAX_BYTES = 5 * 1024 * 1024  # a long web article is well under 1 MB
+FETCH_TIMEOUT_SECONDS = 20
+TEXT_SUFFIXES = {".txt": "text/plain", ".text": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown",
+                 ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+ACCEPTED_TYPES = HTML_TYPES + ("text/plain", "text/markdown", "text/x-markdown")
+USER_AGENT = "kratom-claims-tracker/0.1 (article import; +https://pubmed.ncbi.nlm.nih.gov/)"
+
+
+@dataclass
+class Document:
+    source: str  # path or URL
+    content_type: str  # text/plain | text/markdown | text/html
+    text: str  # plain text, one block per line
+    title: str | None = None
+    headings: list[str] = field(default_factory=list)  # lines the source marked as headings
+
+
+def article_id_for(source: str) -> str:
+    """A readable, stable id: the file name without suffix, or host and path of a URL."""
+    if re.match(r"(?i)^https?://", source):
+        parts = urlsplit(source)
+        slug = re.sub(r"[^a-z0-9]+", "-", (parts.netloc + parts.path).lower()).strip("-")
+        return slug[:80] or "article"
+    return Path(source).stem
+
+
+def decode_text(data: bytes, where: str, encoding: str | None = None) -> str:
+    """Bytes to text, refusing binary data and text that is not in the expected encoding."""
+    if not data.strip():
+        raise InputError(f"{where}: the file is empty; nothing to add")
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{where}: this is a binary file, not text (an article must be text, Markdown or HTML)")
+    encoding = encoding or "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{where}: not valid {encoding.upper()} text ({error.reason} at byte {error.start}); "
+            "convert it to UTF-8 first, e.g. `iconv -f latin1 -t utf-8`"
+        ) from None
+    except LookupError:
+        raise InputError(f"{where}: unknown character encoding {encoding!r}") from None
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\t\f")
+    if controls > 8:
+        raise InputError(f"{where}: this looks like a binary file, not text ({controls} control characters)")
+    return text
+
+
+def _sniff_type(path: Path, text: str) -> str:
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        return TEXT_SUFFIXES[path.suffix.lower()]
+    head = text[:512].lstrip().lower()
+    return "text/html" if head.startswith(("<!doctype html", "<html")) else "text/plain"
+
+
+def read_article_file(path: str | Path) -> Document:
+    path = Path(path)
+    where = str(path)
+    if path.is_dir():
+        raise InputError(f"{where}: is a folder; name the article files in it")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file") from None
+    if size > MAX_BYTES:
+        raise InputError(f"{where}: {size:,} bytes is more than the {MAX_BYTES:,}-byte limit for one article")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{where}: cannot read it: {error.strerror}") from None
+    text = decode_text(data, where)
+    return to_document(text, _sniff_type(path, text), where)
+
+
+def fetch_article(url: str, session: requests.Session | None = None) -> Document:
+    """Fetch a web page (http/https only), with a timeout, a size cap and its content type checked."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise InputError(f"{url}: only http and https URLs can be fetched")
+    session = session or requests.Session()
+    try:
+        response = session.get(
+            url, timeout=FETCH_TIMEOUT_SECONDS, stream=True, headers={"User-Agent": USER_AGENT}, allow_redirects=True
+        )
+    except requests.exceptions.Timeout:
+        raise InputError(f"{url}: no answer within {FETCH_TIMEOUT_SECONDS} s; try again later") from None
+    except requests.exceptions.RequestException as error:
+        raise InputError(f"{url}: cannot be reached ({type(error).__name__}); check the address and the network") from None
+    with response:
+        if response.status_code >= 400:
+            raise InputError(f"{url}: the server answered HTTP {response.status_code} {response.reason}")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type not in ACCEPTED_TYPES:
+            raise InputError(
+                f"{url}: content type {content_type or 'missing'!s} is not an article "
+                "(accepted: HTML, plain text, Markdown)"
+            )
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > MAX_BYTES:
+            raise InputError(f"{url}: {int(declared):,} bytes is more than the {MAX_BYTES:,}-byte limit")
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(65536):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise InputError(f"{url}: the page is larger than the {MAX_BYTES:,}-byte limit")
+                chunks.append(chunk)
+        except requests.exceptions.RequestException as error:
+            raise InputError(f"{url}: the download broke off ({type(error).__name__})") from None
+    data = b"".join(chunks)
+    encoding = response.encoding if "charset" in response.headers.get("Content-Type", "").lower() else None
+    if encoding is None and content_type in HTML_TYPES:
+        declared_meta = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", data[:4096], re.IGNORECASE)
+        encoding = declared_meta.group(1).decode("ascii") if declared_meta else None
+    text = decode_text(data, url, encoding)
+    kind = "text/html" if content_type in HTML_TYPES else ("text/markdown" if "markdown" in content_type else "text/plain")
+    return to_document(text, kind, url)
+
+
+def to_document(text: str, content_type: str, where: str) -> Document:
+    if content_type == "text/html":
+        return _from_html(text, where)
+    if content_type == "text/markdown":
+        plain, headings, title = markdown_to_text(text)
+        return _checked(Document(where, content_type, plain, title, headings))
+    return _checked(Document(where, "text/plain", text))
+
+
+def _checked(document: Document) -> Document:
+    if not document.text.strip():
+        raise InputError(f"{document.source}: no text found in it; nothing to add")
+    return document
+
+
+def _from_html(html: str, where: str) -> Document:
+    import trafilatura
+
+    markdown = trafilatura.extract(
+        html, output_format="markdown", include_comments=False, include_tables=False,
+        include_links=False, include_images=False, favor_recall=True,
+    )
+    if not markdown or not markdown.strip():
+        raise InputError(f"{where}: no main text found in the page (is it an article?)")
+    metadata = trafilatura.extract_metadata(html)
+    plain, headings, title = markdown_to_text(markdown)
+    page_title = metadata.title if metadata and metadata.title else None
+    if page_title and not title:
+        # Put the page title on the first line so that it is part of the text and has offsets.
+        plain = page_title + "\n\n" + plain
+        headings = [page_title] + headings
+        title = page_title
+    return _checked(Document(where, "text/html", plain, title, headings))
+
+
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_LIST = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+(.*)$")
+_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> their text
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?!\w)"), r"\1"),
+    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),
+    (re.compile(r"<[^>\n]+>"), ""),  # inline HTML tags inside Markdown
+]
+
+
+def _inline(text: str) -> str:
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())
+
+
+def markdown_to_text(markdown: str) -> tuple[str, list[str], str | None]:
+    """Markdown to one block per line: '# X' -> 'X' (a heading), lists -> '- item', paragraphs joined."""
+    lines = markdown.replace("\r\n", "\n").split("\n")
+    blocks: list[str] = []
+    headings: list[str] = []
+    title = None
+    paragraph: list[str] = []
+    in_code = False
+
+    def flush():
+        if paragraph:
+            blocks.append(_inline(" ".join(paragraph)))
+            paragraph.clear()
+
+    for index, line in enumerate(lines):
+        if line.strip().startswith(("```", "~~~")):
+            flush()
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        heading = _ATX.match(line)
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if heading:
+            flush()
+            text = _inline(heading.group(2))
+            if text:
+                blocks.append(text)
+                headings.append(text)
+                if len(heading.group(1)) == 1 and title is None:
+                    title = text
+            continue
+        if line.strip() and re.fullmatch(r"\s*(=+|-+)\s*", following) and not paragraph and not _LIST.match(line):
+            flush()
+            text = _inline(line)
+            blocks.append(text)
+            headings.append(text)
+            if following.strip().startswith("=") and title is None:
+                title = text
+            continue
+        if re.fullmatch(r"\s*(=+|-{3,}|\*{3,}|_{3,})\s*", line):
+            flush()
+            continue
+        item = _LIST.match(line)
+        if item:
+            flush()
+            blocks.append("- " + _inline(item.group(1)))
+            continue
+        if not line.strip():
+            flush()
+            continue
+        paragraph.append(line.strip().lstrip(">").strip())
+    flush()
+    return "\n\n".join(b for b in blocks if b.strip("- ")) + "\n", headings, title
