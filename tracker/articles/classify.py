@@ -56,7 +56,7 @@ ADVICE = _any(
     r"\bshould\b",
     r"\bmust\b",
     r"\bconsult",
-    r"\bit(?:'s| is) (?:crucial|essential|important|vital|recommended|advisable|wise|best)\b",
+    r"\bit(?:'s| is) (?:crucial|essential|important|vital|recommended|advisable|wise|best)\b(?! to note)",
     r"\bis (?:crucial|essential|vital|recommended|advised|paramount|critical)\b",
     r"\b(?:are|remain) (?:critical|paramount|essential|crucial)\b",
     r"\brequires? careful\b",
@@ -86,6 +86,7 @@ ASSERTION = _any(
     r"\bplays? an? (?:\w+ )?role\b",
     r"\bpersists?\b",
     r"\bcontains?\b",
+    r"\baccording to (?:research|studies|science|experts)\b",
     r"\bbinds?\b",
     r"\b(?:linked|associated) (?:to|with)\b",
     r"\bis (?:safe|addictive|dangerous|toxic|illegal|legal|banned|regulated|scheduled)\b",
@@ -167,9 +168,11 @@ class SentenceClassifier:
 
     def classify(self, text: str, block_kind: str, block_text: str) -> Classification:
         hedges = hedges_in(text)
-        stripped = text.strip().rstrip("”\"’)] ")
+        stripped = re.sub(r"\s*\([^()]*\)$", "", text.strip().rstrip("”\"’ ")).rstrip("”\"’ ")
         if block_kind in ("title", "heading", "contents_item"):
             return Classification("heading", f"a {block_kind.replace('_', ' ')}", hedges)
+        if re.fullmatch(r"\(\s*see\b[^()]*\)\W*", text.strip(), re.IGNORECASE):
+            return Classification("other", "a cross-reference", hedges)
         if stripped.endswith("?"):
             return Classification("question", "ends with a question mark", hedges)
         if block_kind == "list_item" and len(text.split()) <= LIST_FRAGMENT_MAX_WORDS and stripped[-1:] not in ".!":

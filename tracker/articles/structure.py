@@ -20,6 +20,9 @@ LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+•·▪◦‣–]|\d{1,3}[.)])[ \t]+")
 TERMINAL = ".!?;,…"
 QUOTES_OPEN = "“\"‘«"
 QUOTES_CLOSE = "”\"’»"
+# "...problems.3,4,11 (See Why ...?) NIDA is..." - a sentence ending in citation numbers, which
+# segmenters read as a decimal and run on into the next sentence.
+CITATION_END = re.compile(r"(?<=[a-z)\]])\.\d{1,3}(?:[,–-]\d{1,3})*(?:\s+\([Ss]ee\b[^()]*\))?(?=\s+[A-Z“\"])")
 
 
 @dataclass
@@ -161,4 +164,10 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         while e < len(chunk) and chunk[e] in QUOTES_CLOSE + ")]" and (i + 1 == len(spans) or spans[i + 1][0] > e):
             e += 1
         spans[i][1] = e
-    return [(start + s, start + e) for s, e in spans if chunk[s:e].strip()]
+    split = []
+    for s, e in spans:
+        for match in CITATION_END.finditer(chunk, s, e):
+            split.append((s, match.end()))
+            s = match.end() + (len(chunk[match.end():e]) - len(chunk[match.end():e].lstrip()))
+        split.append((s, e))
+    return [(start + s, start + e) for s, e in split if chunk[s:e].strip()]

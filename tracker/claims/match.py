@@ -34,7 +34,8 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return [stem(w) for w in _WORD.findall(normalise(text)) if w not in _STOP]
+    plain = normalise(text).replace("'s", "")
+    return [stem(w) for w in _WORD.findall(plain) if w not in _STOP and len(w) > 2]
 
 
 @dataclass
