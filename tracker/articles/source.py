@@ -19,6 +19,7 @@ from ..errors import InputError
 
 MAX_BYTES = 5 * 1024 * 1024  # a long web article is well under 1 MB
 FETCH_TIMEOUT_SECONDS = 20
+MIN_PAGE_WORDS = 20  # less than this from a page is navigation, not an article
 TEXT_SUFFIXES = {".txt": "text/plain", ".text": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown",
                  ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -160,7 +161,7 @@ def _from_html(html: str, where: str) -> Document:
         html, output_format="markdown", include_comments=False, include_tables=False,
         include_links=False, include_images=False, favor_recall=True,
     )
-    if not markdown or not markdown.strip():
+    if not markdown or len(markdown.split()) < MIN_PAGE_WORDS:
         raise InputError(f"{where}: no main text found in the page (is it an article?)")
     metadata = trafilatura.extract_metadata(html)
     plain, headings, title = markdown_to_text(markdown)

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from .catalog import Claim, normalise
 
 LEXICAL_THRESHOLD = 0.30
+LEXICAL_MIN_SHARED = 2  # one shared word ("products") is coincidence, not a paraphrase
 _WORD = re.compile(r"[a-z0-9μ][a-z0-9μ-]*")
 _STOP = frozenset(
     """a an and are as at be been but by can could for from has have how in into is it its it's
     may might of on or such than that the their them these this those to was were what when which
-    while who will with without would kratom kratom's""".split()
+    while who will with without would kratom kratom's
+    effect effects produce produces use used using help helps other some more very""".split()
 )
 
 
@@ -83,9 +85,11 @@ class Matcher:
                 score = min(1.0, 0.8 + 0.05 * best[0] + 0.15 * overlap)
                 found.append(Match(claim.id, round(score, 3), "rule", best[1]))
         if not found:
+            sentence_words = set(words(text))
             scored = sorted(((self.similarity(text, c.id), c.id) for c in self.claims), reverse=True)
             for overlap, claim_id in scored[:3]:
-                if overlap >= LEXICAL_THRESHOLD:
-                    found.append(Match(claim_id, round(min(overlap, 0.79), 3), "lexical", "word overlap"))
+                shared = sentence_words & set(self.vectors[claim_id])
+                if overlap >= LEXICAL_THRESHOLD and len(shared) >= LEXICAL_MIN_SHARED:
+                    found.append(Match(claim_id, round(min(overlap, 0.79), 3), "lexical", "; ".join(sorted(shared))))
         found.sort(key=lambda m: (-m.score, m.claim_id))
         return found
