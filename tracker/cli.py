@@ -253,6 +253,19 @@ def summary(ctx):
     ).fetchone()
     click.echo(f"{row[0]} papers ({row[1] or 0} starter records awaiting a sync, "
                f"{row[2] or 0} retracted, {row[3] or 0} deleted by PubMed)")
+    articles = database.execute(
+        "SELECT count(DISTINCT article_id), count(*), coalesce(sum(label = 'claim'), 0) "
+        "FROM article_sentences WHERE is_current = 1"
+    ).fetchone()
+    unmatched = database.execute(
+        "SELECT count(*) FROM article_sentences s WHERE s.label = 'claim' AND s.is_current = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM claim_mentions m WHERE m.sentence_id = s.id)"
+    ).fetchone()[0]
+    catalog = database.execute(
+        "SELECT coalesce(sum(status = 'active'), 0), coalesce(sum(status = 'retired'), 0) FROM claims"
+    ).fetchone()
+    click.echo(f"{articles[0]} articles ({articles[1]} sentences, {articles[2]} claims, {unmatched} matching no "
+               f"canonical claim); {catalog[0]} canonical claims ({catalog[1]} retired)")
     for run in database.query(
         "SELECT search, max(finished_at) AS finished FROM sync_runs WHERE status = 'ok' GROUP BY search"
     ):
