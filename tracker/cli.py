@@ -14,7 +14,7 @@ from .errors import PubMedUnreachable, TrackerError
 from .load import load_file, reparse
 from .pubmed.client import EutilsClient
 from .pubmed.sync import FETCH_BATCH, sync_searches
-from .searches import DEFAULT_SEARCHES, adhoc_search, load_searches
+from .searches import DEFAULT_SEARCHES, adhoc_search, claim_searches, load_searches
 from .seed import DEFAULT_SEED, load_seed
 
 
@@ -174,8 +174,10 @@ def _parse_since(value: str | None) -> date | None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
 @click.option("--offline-ok", is_flag=True,
               help="If PubMed cannot be reached, say so in one line and exit 0 (used by scripts/run).")
+@click.option("--claims/--no-claims", "with_claims", default=True, show_default=True,
+              help="Also run each loaded canonical claim's own PubMed query (as search claim-<id>).")
 @click.pass_context
-def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet, offline_ok):
+def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet, offline_ok, with_claims):
     """Fetch PubMed records for the saved searches into the database.
 
     Incremental by default: records created or revised since the last successful run
@@ -193,10 +195,12 @@ def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet, 
         searches = [adhoc_search(term, search_name)]
     else:
         searches = load_searches(searches_path)
+        if with_claims:
+            searches += claim_searches(_db(ctx))
         if search_name:
+            names = ", ".join(s.name for s in searches)
             searches = [s for s in searches if s.name == search_name]
             if not searches:
-                names = ", ".join(s.name for s in load_searches(searches_path))
                 raise TrackerError(f"no saved search named {search_name!r} in {searches_path} (have: {names})")
     if quiet:
         logging.getLogger("tracker").setLevel(logging.ERROR)
@@ -276,3 +280,9 @@ from .cli_claims import articles, claims  # noqa: E402  (the groups use _db from
 
 cli.add_command(articles)
 cli.add_command(claims)
+
+from .cli_link import claims_summary, curate, link  # noqa: E402
+
+cli.add_command(link)
+cli.add_command(curate)
+claims.add_command(claims_summary)

@@ -251,6 +251,53 @@ SCHEMA: dict[str, tuple[dict, object, list]] = {
         ("sentence_id", "claim_id"),
         [["claim_id"]],
     ),
+    # ---- links between claims and papers (tracker/link) ----
+    "claim_papers": (
+        {
+            "claim_id": str,
+            "pmid": int,
+            "rank": int,  # 1 = the strongest candidate for the claim in the last run that kept it
+            "score": float,  # reciprocal-rank fusion of the methods below
+            "methods": str,  # JSON list: pubmed-search, fts, semantic, curated
+            "pubmed_search": int,  # found by the claim's own PubMed query
+            "fts_score": float,  # -bm25 over title, abstract, MeSH, keywords (higher is better)
+            "fts_rank": int,
+            "semantic_score": float,  # cosine similarity (all-MiniLM-L6-v2), when the extra is installed
+            "semantic_rank": int,
+            "rationale": str,  # the abstract (or title) sentence that best matches the claim
+            "rationale_field": str,  # abstract | title
+            "rationale_start": int,  # papers.<field>[start:end] == rationale
+            "rationale_end": int,
+            "evidence_level": str,
+            "retracted": int,
+            "has_erratum": int,
+            "in_last_run": int,  # 0 when the last run ranked it below --top (kept, never deleted)
+            "first_linked": str,
+            "last_linked": str,
+        },
+        ("claim_id", "pmid"),
+        [["pmid"], ["evidence_level"]],
+    ),
+    "paper_evidence": (
+        {"pmid": int, "level": str, "basis": str, "content_hash": str},
+        "pmid",
+        [["level"]],
+    ),
+    "curation": (
+        {
+            "claim_id": str,
+            "pmid": int,
+            "stance": str,  # supports | contradicts | mentions | unrelated
+            "note": str,
+            "reviewer": str,
+            "date": str,
+            "line": int,  # line of db/curation.csv it came from
+            "conflict": str,  # other decisions about the same pair in the file, if any
+            "loaded_at": str,
+        },
+        ("claim_id", "pmid"),
+        [["pmid"], ["stance"]],
+    ),
 }
 
 FOREIGN_KEYS = {
@@ -312,3 +359,6 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     table.add_column(column, column_type)
         for index in indexes:
             table.create_index(index, if_not_exists=True)
+    from .link.views import ensure_views  # the views read the tables above
+
+    ensure_views(db)

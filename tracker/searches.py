@@ -57,3 +57,13 @@ def adhoc_search(term: str, name: str | None = None) -> Search:
     if name is None:
         name = "term-" + hashlib.sha1(term.encode("utf-8")).hexdigest()[:10]
     return Search(name=name, term=term, description="given with --term")
+
+
+def claim_searches(db) -> list:
+    """Each active canonical claim's own PubMed query, as a search named claim-<id>."""
+    if not db["claims"].exists():
+        return []
+    return [
+        Search(name=f"claim-{row['id']}", term=row["pubmed_query"], description=f"evidence for claim {row['id']}")
+        for row in db.query("SELECT id, pubmed_query FROM claims WHERE status = 'active' ORDER BY rowid")
+    ]

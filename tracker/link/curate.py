@@ -1,0 +1,115 @@
+"""A person's decisions: db/curation.csv, stance by stance.
+
+The file is the source of truth and lives under version control; `tracker curate` loads it
+whole into the `curation` table (replacing what was there), so decisions survive relinking,
+resyncing and a rebuild from scratch. A decision about a PMID the database does not hold yet
+is kept and shows up as soon as the paper arrives (the `claim_evidence` view joins at read
+time). Two rows about the same claim and paper with different stances are a conflict: the
+latest-dated one applies and the others are named in its `conflict` column and reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from ..errors import InputError
+from ..store import utc_now
+from .evidence import paper_levels_for
+
+DEFAULT_CURATION = Path("db/curation.csv")
+STANCES = ("supports", "contradicts", "mentions", "unrelated")
+COLUMNS = ("claim_id", "pmid", "stance", "note", "reviewer", "date")
+
+
+@dataclass
+class Decision:
+    claim_id: str
+    pmid: int
+    stance: str
+    note: str
+    reviewer: str
+    date: str
+    line: int
+
+
+@dataclass
+class CurationLoad:
+    decisions: int = 0
+    applied: int = 0  # about papers the database holds
+    pending: list[tuple[str, int]] = field(default_factory=list)  # waiting for their paper
+    unknown_claims: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+
+def read_curation(path: str | Path = DEFAULT_CURATION) -> list[Decision]:
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in ("claim_id", "pmid", "stance") if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(f"{path}: the header must name {', '.join(COLUMNS)} (missing: {', '.join(missing)})")
+            decisions = []
+            for row in reader:
+                line = reader.line_num
+                claim_id = (row.get("claim_id") or "").strip()
+                pmid = (row.get("pmid") or "").strip()
+                stance = (row.get("stance") or "").strip().lower()
+                date = (row.get("date") or "").strip()
+                if not claim_id:
+                    raise InputError(f"{path}, line {line}: claim_id is empty")
+                if not pmid.isdigit():
+                    raise InputError(f"{path}, line {line}: pmid {pmid!r} is not a PubMed id (digits only)")
+                if stance not in STANCES:
+                    raise InputError(f"{path}, line {line}: stance {stance!r} is not one of {', '.join(STANCES)}")
+                if date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+                    raise InputError(f"{path}, line {line}: date {date!r} is not YYYY-MM-DD")
+                decisions.append(Decision(claim_id, int(pmid), stance, (row.get("note") or "").strip(),
+                                          (row.get("reviewer") or "").strip(), date, line))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (decisions live in db/curation.csv)") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except csv.Error as error:
+        raise InputError(f"{path}: not readable as CSV: {error}") from None
+    return decisions
+
+
+def load_curation(db: sqlite_utils.Database, decisions: list[Decision], now: str | None = None) -> CurationLoad:
+    now = now or utc_now()
+    result = CurationLoad(decisions=len(decisions))
+    by_pair: dict[tuple[str, int], list[Decision]] = {}
+    for decision in decisions:
+        by_pair.setdefault((decision.claim_id, decision.pmid), []).append(decision)
+    rows = []
+    for (claim_id, pmid), group in by_pair.items():
+        group.sort(key=lambda d: (d.date, d.line))
+        chosen = group[-1]
+        others = [d for d in group[:-1] if d.stance != chosen.stance]
+        conflict = "; ".join(
+            f"line {d.line}: {d.stance}" + (f" ({d.reviewer}, {d.date})" if d.reviewer or d.date else "") for d in others
+        )
+        if conflict:
+            result.conflicts.append(
+                f"{claim_id} / PMID {pmid}: line {chosen.line} says {chosen.stance}, {conflict}; "
+                f"line {chosen.line} applies (latest)"
+            )
+        rows.append({"claim_id": claim_id, "pmid": pmid, "stance": chosen.stance, "note": chosen.note,
+                     "reviewer": chosen.reviewer, "date": chosen.date, "line": chosen.line,
+                     "conflict": conflict or None, "loaded_at": now})
+    claims = {row[0] for row in db.execute("SELECT id FROM claims")}
+    papers = {row[0] for row in db.execute("SELECT pmid FROM papers")}
+    result.unknown_claims = sorted({r["claim_id"] for r in rows} - claims)
+    result.pending = sorted((r["claim_id"], r["pmid"]) for r in rows if r["pmid"] not in papers)
+    result.applied = len(rows) - len(result.pending)
+    with db.atomic():
+        db.execute("DELETE FROM curation")
+        if rows:
+            db["curation"].insert_all(rows)
+        paper_levels_for(db, [r["pmid"] for r in rows if r["pmid"] in papers])
+    return result

@@ -1,0 +1,159 @@
+"""`tracker link`: candidate papers for each canonical claim, with scores, methods and a rationale.
+
+Candidates come from (a) the claim's own PubMed query (search `claim-<id>` of `tracker sync`),
+(b) FTS5 full-text retrieval with the claim's synonyms and statement words, and (c) semantic
+similarity when the optional extra is installed. Methods are fused by reciprocal rank
+(each contributes 1 / (60 + rank)), the best `top` are kept. Links are upserted: relinking adds
+and updates, it never deletes; a link that falls below `top` is kept with in_last_run = 0.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from ..articles.structure import split_sentences
+from ..claims.catalog import Claim, normalise
+from ..claims.match import stem, words
+from ..store import utc_now
+from . import index
+from .evidence import paper_levels_for
+
+RRF_K = 60
+DEFAULT_TOP = 50
+
+
+@dataclass
+class LinkStats:
+    claim_id: str
+    candidates: int = 0
+    kept: int = 0
+    new: int = 0
+    seconds: float = 0.0
+
+
+def fuse(rankings: dict[str, list[int]]) -> dict[int, float]:
+    """Reciprocal-rank fusion of several ranked PMID lists."""
+    fused: dict[int, float] = {}
+    for ranked in rankings.values():
+        for position, pmid in enumerate(ranked, start=1):
+            fused[pmid] = fused.get(pmid, 0.0) + 1.0 / (RRF_K + position)
+    return fused
+
+
+def claim_stems(claim: Claim) -> tuple[set[str], list[str]]:
+    """The stems a rationale sentence is scored on, and the synonym phrases that count extra."""
+    stems = set(words(claim.statement)) | {w for s in claim.synonyms for w in words(s)}
+    stems -= {stem(w) for w in index.QUERY_STOP}
+    return stems, [normalise(s) for s in claim.synonyms]
+
+
+def best_sentence(title: str | None, abstract: str | None, stems: set[str], phrases: list[str]):
+    """(text, field, start, end) of the sentence that shares most with the claim."""
+    best = None
+    for field, text in (("title", title or ""), ("abstract", abstract or "")):
+        if not text.strip():
+            continue
+        spans = [(0, len(text))] if field == "title" else split_sentences(text, 0, len(text))
+        for start, end in spans:
+            sentence = text[start:end]
+            plain = normalise(sentence)
+            score = len(set(words(sentence)) & stems) + 2 * sum(1 for p in phrases if p and p in plain)
+            if best is None or score > best[0]:
+                best = (score, sentence, field, start, end)
+    return best[1:] if best else (None, None, None, None)
+
+
+def link_claim(
+    db: sqlite_utils.Database, claim: Claim, top: int = DEFAULT_TOP, semantic=None, now: str | None = None
+) -> LinkStats:
+    started = time.perf_counter()
+    now = now or utc_now()
+    stats = LinkStats(claim.id)
+    rankings: dict[str, list[int]] = {}
+    fts_hits = index.search(db, index.fts_query(index.query_terms(claim)), max(2 * top, 100))
+    fts_score = {pmid: score for pmid, score in fts_hits}
+    if fts_hits:
+        rankings["fts"] = [pmid for pmid, _ in fts_hits]
+    from_search = [row[0] for row in db.execute(
+        "SELECT r.pmid FROM search_results r JOIN papers p ON p.pmid = r.pmid WHERE r.search = ? "
+        "AND coalesce(p.deleted, 0) = 0", [f"claim-{claim.id}"])]
+    if from_search:
+        # Within the search's results, the full-text score orders them; the newest PMIDs break ties.
+        rankings["pubmed-search"] = sorted(from_search, key=lambda p: (-fts_score.get(p, float("-inf")), -p))
+    semantic_score: dict[int, float] = {}
+    if semantic is not None:
+        hits = semantic.search(db, claim.statement + ". " + "; ".join(claim.synonyms), max(2 * top, 100))
+        semantic_score = dict(hits)
+        if hits:
+            rankings["semantic"] = [pmid for pmid, _ in hits]
+    fused = fuse(rankings)
+    stats.candidates = len(fused)
+    kept = sorted(fused, key=lambda p: (-fused[p], -p))[:top]
+    positions = {name: {pmid: i for i, pmid in enumerate(ranked, start=1)} for name, ranked in rankings.items()}
+    existing = {row[0] for row in db.execute("SELECT pmid FROM claim_papers WHERE claim_id = ?", [claim.id])}
+    levels = paper_levels_for(db, kept)
+    stems, phrases = claim_stems(claim)
+    papers = {}
+    if kept:
+        marks = ", ".join("?" for _ in kept)
+        for row in db.query(
+            f"SELECT pmid, title, abstract, retracted, has_erratum FROM papers WHERE pmid IN ({marks})", kept
+        ):
+            papers[row["pmid"]] = row
+    rows = []
+    for rank, pmid in enumerate(kept, start=1):
+        paper = papers[pmid]
+        rationale, field, start, end = best_sentence(paper["title"], paper["abstract"], stems, phrases)
+        row = {
+            "claim_id": claim.id,
+            "pmid": pmid,
+            "rank": rank,
+            "score": round(fused[pmid], 6),
+            "methods": json.dumps([name for name in ("pubmed-search", "fts", "semantic") if pmid in positions.get(name, {})]),
+            "pubmed_search": int(pmid in positions.get("pubmed-search", {})),
+            "fts_score": round(fts_score[pmid], 4) if pmid in fts_score else None,
+            "fts_rank": positions.get("fts", {}).get(pmid),
+            "semantic_score": round(semantic_score[pmid], 4) if pmid in semantic_score else None,
+            "semantic_rank": positions.get("semantic", {}).get(pmid),
+            "rationale": rationale,
+            "rationale_field": field,
+            "rationale_start": start,
+            "rationale_end": end,
+            "evidence_level": levels[pmid].level,
+            "retracted": paper["retracted"] or 0,
+            "has_erratum": paper["has_erratum"] or 0,
+            "in_last_run": 1,
+            "last_linked": now,
+        }
+        if pmid not in existing:
+            row["first_linked"] = now
+            stats.new += 1
+        rows.append(row)
+    with db.atomic():
+        db.execute("UPDATE claim_papers SET in_last_run = 0 WHERE claim_id = ?", [claim.id])
+        # New and existing links apart: an upsert of rows without first_linked must not blank it.
+        fresh = [r for r in rows if "first_linked" in r]
+        known = [r for r in rows if "first_linked" not in r]
+        if fresh:
+            db["claim_papers"].insert_all(fresh, alter=False)
+        if known:
+            db["claim_papers"].upsert_all(known, pk=("claim_id", "pmid"), alter=False)
+    stats.kept = len(rows)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, progress=None) -> list[LinkStats]:
+    index.refresh_index(db)
+    if semantic is not None:
+        semantic.refresh(db)
+    results = []
+    for number, claim in enumerate(claims, start=1):
+        results.append(link_claim(db, claim, top=top, semantic=semantic))
+        if progress:
+            progress(number, len(claims), claim.id)
+    return results
