@@ -1,0 +1,115 @@
+"""Benchmark: `tracker link` for every catalog claim against 10,000 and 100,000 stored papers.
+
+The papers are the real fixture records re-issued under distinct PMIDs (the same files as
+`scripts/bench load`), stored with `tracker load`. For each size, in a fresh process:
+building the full-text index (once, after a load), then linking all claims of db/claims.yml
+(full text only: a benchmark has no PubMed and no semantic extra), then linking again with the
+index current, as a scheduled run does. Reported: seconds per claim, and the ratio between sizes.
+Target: 10x the papers costs at most 3x the time per claim.
+
+    scripts/bench link [--sizes 10000 100000] [--top 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "bench-data"
+
+
+def build_database(size: int) -> Path:
+    target = DATA / f"link-{size}.db"
+    if target.exists():
+        return target
+    loaded = DATA / f"bench-{size}.db"  # left by `scripts/bench load`
+    if not loaded.exists():
+        from bench_load import build_file
+
+        xml = DATA / f"pubmed-{size}.xml"
+        build_file(xml, size)
+        subprocess.run([sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(loaded), "load",
+                        "--quiet", str(xml)],
+                       check=True, cwd=ROOT)
+    partial = target.with_suffix(".partial")
+    shutil.copyfile(loaded, partial)
+    partial.rename(target)
+    return target
+
+
+def measure(path: Path, top: int) -> dict:
+    """Runs in a child process: index, link, relink."""
+    from tracker.claims.catalog import load_catalog
+    from tracker.claims.store import active_claims, load_claims
+    from tracker.db import open_db
+    from tracker.link import index
+    from tracker.link.link import link_claims
+
+    db = open_db(path)
+    db.execute("DELETE FROM claim_papers")
+    db.execute(f"DROP TABLE IF EXISTS {index.FTS_TABLE}")
+    db.execute(f"DROP TABLE IF EXISTS {index.STATE_TABLE}")
+    db.execute("DELETE FROM paper_evidence")
+    db.conn.commit()
+    load_claims(db, load_catalog(ROOT / "db" / "claims.yml"))
+    claims = active_claims(db)
+    papers = db["papers"].count
+    started = time.perf_counter()
+    indexed = index.refresh_index(db)
+    index_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    first = link_claims(db, claims, top=top)
+    first_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    link_claims(db, claims, top=top)
+    again_seconds = time.perf_counter() - started
+    return {
+        "papers": papers,
+        "claims": len(claims),
+        "indexed": indexed,
+        "index_seconds": index_seconds,
+        "first_per_claim": first_seconds / len(claims),
+        "again_per_claim": again_seconds / len(claims),
+        "links": sum(s.kept for s in first),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
+    parser.add_argument("--top", type=int, default=50)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.child, args.top)))
+        return 0
+    results = []
+    for size in args.sizes:
+        path = build_database(size)
+        print(f"linking against {size:,} papers ...", flush=True)
+        output = subprocess.run([sys.executable, __file__, "--child", str(path), "--top", str(args.top)],
+                                check=True, capture_output=True, text=True, cwd=ROOT).stdout
+        results.append(json.loads(output.strip().splitlines()[-1]))
+    print()
+    print("| papers | claims | index build s | link s/claim (first) | link s/claim (again) | links kept |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['papers']:,} | {r['claims']} | {r['index_seconds']:.1f} | {r['first_per_claim']:.3f} | "
+              f"{r['again_per_claim']:.3f} | {r['links']:,} |")
+    if len(results) >= 2:
+        small, large = results[0], results[-1]
+        factor = large["papers"] / small["papers"]
+        print(f"\n{factor:.0f}x the papers: time per claim x{large['first_per_claim'] / small['first_per_claim']:.2f} "
+              f"(first link), x{large['again_per_claim'] / small['again_per_claim']:.2f} (again); target at most x3")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
