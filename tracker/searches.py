@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .errors import TrackerError
+from .yamlfile import read_yaml_list
 
 DEFAULT_SEARCHES = Path("db/searches.yml")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -25,15 +24,7 @@ class Search:
 def load_searches(path: str | Path = DEFAULT_SEARCHES) -> list:
     """The saved searches of a YAML file, checked: unique names, a term each."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise TrackerError(f"{path}: no such file (the saved searches live in db/searches.yml)") from None
-    except yaml.YAMLError as error:
-        raise TrackerError(f"{path}: not valid YAML: {error}") from None
-    entries = data.get("searches") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise TrackerError(f"{path}: expected a 'searches:' list with at least one entry")
+    entries = read_yaml_list(path, "searches", "the saved searches live in db/searches.yml")
     searches, seen = [], set()
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("term"):

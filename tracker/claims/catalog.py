@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ..errors import InputError
+from ..yamlfile import read_yaml_list
 
 DEFAULT_CLAIMS = Path("db/claims.yml")
 CATEGORIES = (
@@ -68,17 +67,7 @@ class Claim:
 def load_catalog(path: str | Path = DEFAULT_CLAIMS) -> list[Claim]:
     """Read and check the catalog. Every problem names the claim and the field."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (the claim catalog lives in db/claims.yml)") from None
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {error}") from None
-    entries = data.get("claims") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise InputError(f"{path}: expected a 'claims:' list with at least one entry")
+    entries = read_yaml_list(path, "claims", "the claim catalog lives in db/claims.yml")
     claims, seen = [], set()
     for number, entry in enumerate(entries, start=1):
         claim = make_claim(entry, f"{path}: claim #{number}", str(path))
