@@ -286,3 +286,7 @@ from .cli_link import claims_summary, curate, link  # noqa: E402
 cli.add_command(link)
 cli.add_command(curate)
 claims.add_command(claims_summary)
+
+from .cli_serve import serve  # noqa: E402
+
+cli.add_command(serve)
