@@ -38,7 +38,8 @@ def get(path, url):
     "/", "/tracker", "/tracker/claims", "/tracker/papers", "/tracker/articles", "/tracker/article_sentences",
     "/tracker/claim_evidence", "/tracker/claim_summary", "/tracker/claim_papers", "/tracker/curation",
     "/tracker/evidence_board", "/tracker/contested_claims", "/tracker/no_human_evidence",
-    "/tracker/retracted_links", "/tracker/new_papers",
+    "/tracker/retracted_links", "/tracker/new_papers", "/tracker/new_links",
+    "/tracker/evidence_per_year?claim=liver-protective",
 ])
 def test_every_page_and_canned_query_answers(built, url):
     response = get(built, url)
@@ -85,3 +86,25 @@ def test_serve_arguments_name_the_metadata_for_the_database(tmp_path):
     args = datasette_args(tmp_path / "other.db", "127.0.0.1", 8001, REPO / "db/metadata.yml")
     assert args[:2] == ["serve", str(tmp_path / "other.db")] and "--metadata" in args
     assert "sql_time_limit_ms" in args
+
+
+def test_atom_feed_of_new_links(built):
+    from lxml import etree
+
+    response = get(built, "/tracker/new_links.atom")
+    assert response.status_code == 200
+    feed = etree.fromstring(response.content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = feed.findall("a:entry", ns)
+    assert entries
+    first = entries[0]
+    assert first.findtext("a:id", namespaces=ns).startswith("tag:kratom-claims-tracker:")
+    assert first.find("a:link", ns).get("href").startswith("https://pubmed.ncbi.nlm.nih.gov/")
+
+
+def test_evidence_per_year_for_a_claim(built):
+    rows = get(built, "/tracker/evidence_per_year.json?claim=liver-protective&_shape=array").json()
+    assert rows and sum(r["contradicts"] for r in rows) == 8
+    assert [r["year"] for r in rows] == sorted(r["year"] for r in rows)
+    page = get(built, "/tracker/evidence_per_year?claim=liver-protective").text
+    assert "datasette-vega" in page or "vega" in page
