@@ -70,9 +70,10 @@ def test_markup_in_titles_is_shown_as_text(built):
     hostile = 'Kratom <script>alert("x")</script><img src=x onerror=alert(1)> case'
     db["papers"].update(21528385, {"title": hostile})  # test state only: what a hostile record would hold
     db.close()
-    page = get(built, "/tracker/papers/21528385").text
-    assert "<script>alert" not in page and "<img src=x onerror" not in page
-    assert "&lt;script&gt;alert" in page
+    for url in ("/tracker/papers/21528385", "/tracker/claims/liver-protective", "/tracker/claim_evidence"):
+        page = get(built, url).text
+        assert "<script>alert" not in page and "<img src=x onerror" not in page, url
+        assert "&lt;script&gt;alert" in page, url
 
 
 def test_writes_are_refused(built):
@@ -108,3 +109,29 @@ def test_evidence_per_year_for_a_claim(built):
     assert [r["year"] for r in rows] == sorted(r["year"] for r in rows)
     page = get(built, "/tracker/evidence_per_year?claim=liver-protective").text
     assert "datasette-vega" in page or "vega" in page
+
+
+def test_claim_page_shows_article_quotes_and_the_evidence_table(built):
+    page = get(built, "/tracker/claims/liver-protective").text
+    assert "Kratom has liver-protective (hepatoprotective) properties." in page
+    assert "<mark>It has liver-protective properties but requires careful use" in page
+    assert "Contradicted by human evidence" in page
+    assert "https://pubmed.ncbi.nlm.nih.gov/34055525/" in page and "contradicts" in page
+    assert "https://doi.org/10.7759/cureus.14679" in page
+
+
+def test_article_page_marks_its_claims(built):
+    page = get(built, "/tracker/articles/004_8b1ffd36f2c9c437").text
+    assert '<mark title="liver-protective' in page
+    assert "Kratom Effects on Liver: What Research Says" in page
+
+
+def test_paper_page_lists_its_claims(built):
+    page = get(built, "/tracker/papers/34055525").text
+    assert "Claims this paper bears on" in page and "/tracker/claims/liver-protective" in page
+
+
+def test_home_page_says_how_fresh_the_data_is(built):
+    page = get(built, "/").text
+    assert "Last successful PubMed sync" in page and "never" in page
+    assert "29 canonical claims from 5 articles" in page
