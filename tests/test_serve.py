@@ -70,7 +70,7 @@ def test_markup_in_titles_is_shown_as_text(built):
     hostile = 'Kratom <script>alert("x")</script><img src=x onerror=alert(1)> case'
     db["papers"].update(21528385, {"title": hostile})  # test state only: what a hostile record would hold
     db.close()
-    for url in ("/tracker/papers/21528385", "/tracker/claims/liver-protective", "/tracker/claim_evidence"):
+    for url in ("/tracker/papers/21528385", "/tracker/claims/liver-protective", "/tracker/claim_evidence?pmid=21528385"):
         page = get(built, url).text
         assert "<script>alert" not in page and "<img src=x onerror" not in page, url
         assert "&lt;script&gt;alert" in page, url
