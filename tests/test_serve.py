@@ -7,22 +7,9 @@ import pytest
 
 from tracker.serve import datasette_args, make_datasette, metadata_for
 
+from .support.built import built  # noqa: F401  (a fixture)
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from click.testing import CliRunner
-
-    from tracker.cli import cli
-
-    path = tmp_path_factory.mktemp("serve") / "tracker.db"
-    runner = CliRunner()
-    for command in (["init"], ["claims", "load", REPO / "db/claims.yml"], ["articles", "add", REPO / "db/articles"],
-                    ["curate", REPO / "db/curation.csv"], ["link", "--no-semantic"]):
-        result = runner.invoke(cli, ["--db", str(path), *map(str, command)], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-    return path
 
 
 def get(path, url):
