@@ -122,3 +122,23 @@ def test_home_page_says_how_fresh_the_data_is(built):
     page = get(built, "/").text
     assert "Last successful PubMed sync" in page and "never" in page
     assert "29 canonical claims from 5 articles" in page
+
+
+def test_every_table_and_column_is_described(built):
+    import sqlite3
+
+    data = metadata_for(built, REPO / "db/metadata.yml")
+    tables = data["databases"]["tracker"]["tables"]
+    connection = sqlite3.connect(built)
+    names = [r[0] for r in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT LIKE 'paper_search%' AND name NOT LIKE 'claims_fts%'")]
+    undescribed_tables = [t for t in names if not tables.get(t, {}).get("description")]
+    undescribed_columns = [f"{t}.{c[1]}" for t in names for c in connection.execute(f"PRAGMA table_info([{t}])")
+                           if c[1] not in tables.get(t, {}).get("columns", {})]
+    assert undescribed_tables == [] and undescribed_columns == []
+
+
+def test_full_text_search_over_claims(built):
+    rows = get(built, "/tracker/claims.json?_search=hepatoprotective&_shape=array").json()
+    assert [r["id"] for r in rows] == ["liver-protective"]

@@ -56,7 +56,7 @@ SCHEMA: dict[str, tuple[dict, object, list]] = {
             "last_updated": str,
         },
         "pmid",
-        [["pub_year"], ["journal"], ["doi"], ["retracted"], ["last_updated"], ["first_seen"]],
+        [["pub_year"], ["pub_date"], ["journal"], ["doi"], ["retracted"], ["last_updated"], ["first_seen"]],
     ),
     "authors": (
         {
@@ -359,6 +359,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     table.add_column(column, column_type)
         for index in indexes:
             table.create_index(index, if_not_exists=True)
+    if not db["claims"].detect_fts():  # search over claims in Datasette; triggers keep it current
+        db["claims"].enable_fts(["statement", "synonyms", "category"], create_triggers=True, tokenize="porter")
     from .link.views import ensure_views  # the views read the tables above
 
     ensure_views(db)

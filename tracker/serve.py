@@ -21,7 +21,29 @@ def metadata_for(db_path: Path, metadata: Path = METADATA) -> dict | None:
     databases = data.get("databases") or {}
     if "tracker" in databases and name != "tracker":
         databases[name] = databases.pop("tracker")
+    glossary = data.pop("column_glossary", {}) or {}
+    if glossary and Path(db_path).exists():
+        _describe_every_column(Path(db_path), databases.setdefault(name, {}), glossary)
     return data
+
+
+def _describe_every_column(db_path: Path, database: dict, glossary: dict) -> None:
+    """Give each column of each table and view the glossary's description unless its table has one."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        names = [row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")]
+        tables = database.setdefault("tables", {})
+        for table in names:
+            columns = [row[1] for row in connection.execute(f"PRAGMA table_info([{table}])")]
+            described = tables.setdefault(table, {}).setdefault("columns", {})
+            for column in columns:
+                if column not in described and column in glossary:
+                    described[column] = glossary[column]
+    finally:
+        connection.close()
 
 
 def datasette_args(db_path: Path, host: str, port: int, metadata: Path = METADATA, templates: Path = TEMPLATES) -> list[str]:
