@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import db as dbmod
+from .cli_context import open_database
 from .errors import PubMedUnreachable, TrackerError
 from .load import load_file, reparse
 from .pubmed.client import EutilsClient
@@ -76,10 +77,7 @@ def cli(ctx, db_path: Path):
     ctx.obj = {"db_path": db_path}
 
 
-def _db(ctx):
-    if "db" not in ctx.obj:
-        ctx.obj["db"] = dbmod.open_db(ctx.obj["db_path"])
-    return ctx.obj["db"]
+_db = open_database
 
 
 @cli.command()
@@ -276,7 +274,7 @@ def summary(ctx):
         click.echo(f"last successful sync of {run['search']}: {run['finished']}")
 
 
-from .cli_claims import articles, claims  # noqa: E402  (the groups use _db from this module)
+from .cli_claims import articles, claims  # noqa: E402  (commands of their own modules, added to the group here)
 
 cli.add_command(articles)
 cli.add_command(claims)

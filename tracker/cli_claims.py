@@ -15,17 +15,12 @@ from .articles.store import add_article
 from .claims.catalog import DEFAULT_CLAIMS, load_catalog
 from .claims.evaluate import DEFAULT_GOLD, evaluate, read_gold
 from .claims.store import active_claims, load_claims
+from .cli_context import open_database
 from .errors import InputError, TrackerError
 
 DEFAULT_ARTICLES = Path("db/articles")
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 INDEX_FILE = "index.yml"  # in an articles folder: notes on each article, by id
-
-
-def _db(ctx):
-    from .cli import _db as open_database
-
-    return open_database(ctx)
 
 
 def _classifier(database, echo=True) -> SentenceClassifier:
@@ -87,7 +82,7 @@ def articles_add(ctx, inputs, article_id, note):
     """
     if article_id and len(inputs) != 1:
         raise click.UsageError("--id names one article; give a single input with it")
-    database = _db(ctx)
+    database = open_database(ctx)
     classifier = _classifier(database)
     failures = 0
     for source, folder_note in _expand(inputs):
@@ -117,7 +112,7 @@ def articles_add(ctx, inputs, article_id, note):
 @click.pass_context
 def articles_list(ctx):
     """The articles with their current version and counts of claims."""
-    database = _db(ctx)
+    database = open_database(ctx)
     rows = database.query(
         """SELECT a.id, a.current_version AS version, coalesce(a.title, '') AS title,
                   sum(s.label = 'claim') AS claims, count(s.id) AS sentences
@@ -136,7 +131,7 @@ def articles_list(ctx):
 @click.pass_context
 def articles_show(ctx, article_id, version, label):
     """Every sentence of an article with its offsets, label, hedging and matched claims."""
-    database = _db(ctx)
+    database = open_database(ctx)
     article = list(database.query("SELECT * FROM articles WHERE id = ?", [article_id]))
     if not article:
         raise TrackerError(f"no article {article_id!r}; `tracker articles list` shows what is stored")
@@ -203,7 +198,7 @@ def claims_load(ctx, path):
     A claim no longer in the file is retired: kept with its mentions and links, not deleted.
     """
     catalog = load_catalog(path)
-    result = load_claims(_db(ctx), catalog)
+    result = load_claims(open_database(ctx), catalog)
     click.echo(
         f"{len(catalog)} claims in {path}: {len(result.added)} new, {len(result.changed)} changed, "
         f"{result.unchanged} unchanged, {len(result.revived)} back from retirement, {len(result.retired)} retired"
@@ -219,7 +214,7 @@ def claims_load(ctx, path):
 @click.pass_context
 def claims_list(ctx, show_all):
     """The canonical claims with how many article sentences make each."""
-    database = _db(ctx)
+    database = open_database(ctx)
     where = "" if show_all else "WHERE c.status = 'active'"
     rows = database.query(
         f"""SELECT c.id, c.category, c.status, c.statement,
@@ -238,7 +233,7 @@ def claims_list(ctx, show_all):
 @click.pass_context
 def claims_unmatched(ctx):
     """Claim sentences that match no canonical claim: candidates for db/claims.yml."""
-    database = _db(ctx)
+    database = open_database(ctx)
     rows = list(
         database.query(
             """SELECT s.id, s.text, s.category FROM article_sentences s

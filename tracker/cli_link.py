@@ -8,16 +8,11 @@ from pathlib import Path
 import click
 
 from .claims.store import active_claims
+from .cli_context import open_database
 from .errors import TrackerError
 from .link import semantic as semantic_extra
 from .link.curate import DEFAULT_CURATION, load_curation, read_curation
 from .link.link import DEFAULT_TOP, link_claims
-
-
-def _db(ctx):
-    from .cli import _db as open_database
-
-    return open_database(ctx)
 
 
 @click.command("link")
@@ -37,7 +32,7 @@ def link(ctx, claim_ids, top, use_semantic, quiet):
     found it, its rank, the paper's evidence level and flags, and the abstract sentence that best
     matches the claim. Relinking adds and updates; it never deletes a link or a person's stance.
     """
-    database = _db(ctx)
+    database = open_database(ctx)
     claims = active_claims(database)
     if not claims:
         raise TrackerError("no claims loaded; run `tracker claims load` first")
@@ -77,7 +72,7 @@ def curate(ctx, path):
     not yet in the database wait for them; conflicting rows are reported and the latest applies.
     """
     decisions = read_curation(path)
-    result = load_curation(_db(ctx), decisions)
+    result = load_curation(open_database(ctx), decisions)
     click.echo(f"{result.decisions} decisions in {path}: {result.applied} about papers in the database, "
                f"{len(result.pending)} waiting for their paper")
     for claim_id in result.unknown_claims:
@@ -91,7 +86,7 @@ def curate(ctx, path):
 @click.pass_context
 def claims_summary(ctx, show_all):
     """Per claim: papers by stance and evidence level, the newest paper, and warning flags."""
-    database = _db(ctx)
+    database = open_database(ctx)
     where = "" if show_all else "WHERE status = 'active'"
     for row in database.query(f"SELECT * FROM claim_summary {where} ORDER BY claim_id"):
         flags = [name.replace("_", " ") for name in

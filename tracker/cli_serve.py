@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from .cli_context import open_database
 from .serve import datasette_args
 
 
@@ -16,9 +17,7 @@ from .serve import datasette_args
 @click.pass_context
 def serve(ctx, host, port):
     """Browse the claims, articles, papers and links in Datasette (read-only)."""
-    from .cli import _db
-
-    _db(ctx)  # create or upgrade first, so every table and view the pages use exists
+    open_database(ctx)  # create or upgrade first, so every table and view the pages use exists
     db_path = ctx.obj["db_path"]
     click.echo(f"Serving {db_path} at http://{host}:{port}/ (Ctrl-C to stop)")
     args = datasette_args(db_path, host, port)

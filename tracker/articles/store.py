@@ -44,7 +44,7 @@ def add_article(
     now = now or utc_now()
     digest = content_hash(document.text)
     with db.atomic():
-        existing = db["articles"].get(article_id) if db["articles"].count_where("id = ?", [article_id]) else None
+        existing = next(iter(db["articles"].rows_where("id = ?", [article_id])), None)
         if existing:
             current = db["article_versions"].get((article_id, existing["current_version"]))
             if current["content_hash"] == digest:

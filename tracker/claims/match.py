@@ -19,7 +19,7 @@ from .catalog import Claim, normalise
 LEXICAL_THRESHOLD = 0.30
 LEXICAL_MIN_SHARED = 2  # one shared word ("products") is coincidence, not a paraphrase
 _WORD = re.compile(r"[a-z0-9μ][a-z0-9μ-]*")
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     """a an and are as at be been but by can could for from has have how in into is it its it's
     may might of on or such than that the their them these this those to was were what when which
     while who will with without would kratom kratom's
@@ -37,7 +37,7 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     plain = normalise(text).replace("'s", "")
-    return [stem(w) for w in _WORD.findall(plain) if w not in _STOP and len(w) > 2]
+    return [stem(w) for w in _WORD.findall(plain) if w not in STOP_WORDS and len(w) > 2]
 
 
 @dataclass

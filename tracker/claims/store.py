@@ -66,20 +66,17 @@ def load_claims(db: sqlite_utils.Database, claims: list[Claim], now: str | None 
 
 
 def rematch_sentences(db: sqlite_utils.Database, classifier: SentenceClassifier, now: str) -> tuple[int, int, int]:
-    """Classify and match every stored sentence again. Mentions of retired claims are kept."""
-    active = list(classifier.claims)
-    placeholders = ", ".join("?" for _ in active)
+    """Classify and match every stored sentence again. Mentions of retired claims are kept.
+
+    Runs inside load_claims' transaction, after the statuses are updated, so 'active' is the new catalog.
+    """
     sentences = list(
         db.query(
             "SELECT s.id, s.text, s.block_kind, b.text AS block_text FROM article_sentences s "
             "JOIN article_blocks b ON b.id = s.block_id ORDER BY s.article_id, s.version, s.position"
         )
     )
-    db.execute(
-        f"DELETE FROM claim_mentions WHERE claim_id IN (SELECT id FROM claims WHERE status = 'active') "
-        f"OR claim_id IN ({placeholders})" if active else "DELETE FROM claim_mentions WHERE 0",
-        active,
-    )
+    db.execute("DELETE FROM claim_mentions WHERE claim_id IN (SELECT id FROM claims WHERE status = 'active')")
     claim_count = unmatched = 0
     mentions = []
     for sentence in sentences:

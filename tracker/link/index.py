@@ -13,13 +13,13 @@ import re
 import sqlite_utils
 
 from ..claims.catalog import Claim, normalise
-from ..claims.match import _STOP
+from ..claims.match import STOP_WORDS
 
 FTS_TABLE = "paper_search"
 STATE_TABLE = "paper_search_state"
 # bm25() column weights: title, abstract, mesh, keywords
 COLUMN_WEIGHTS = (4.0, 1.0, 2.0, 2.0)
-QUERY_STOP = _STOP | {"kratom's", "mitragyna", "speciosa", "kratom", "like", "those", "similar", "such", "own",
+QUERY_STOP = STOP_WORDS | {"kratom's", "mitragyna", "speciosa", "kratom", "like", "those", "similar", "such", "own",
                       "usually", "people", "serve", "can", "than"}
 
 
