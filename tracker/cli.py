@@ -288,3 +288,7 @@ claims.add_command(claims_summary)
 from .cli_serve import serve  # noqa: E402
 
 cli.add_command(serve)
+
+from .cli_export import export  # noqa: E402
+
+cli.add_command(export)

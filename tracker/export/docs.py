@@ -1,0 +1,77 @@
+"""docs/exports.md, generated from the column lists in tables.py so the two never disagree."""
+
+from __future__ import annotations
+
+from .tables import TABLES
+
+_HEAD = """# Exports: formats and columns
+
+Generated from `tracker/export/tables.py` by `scripts/docs`; a test fails when this file is out of date.
+
+`tracker export WHAT [--format F] [-o FILE] [filters]`; `-o -` or no `-o` writes to standard output.
+A file is written under a temporary name and renamed when complete: a failed export leaves no partial
+file and keeps an older file at that path as it was.
+
+| WHAT | formats | filters |
+| --- | --- | --- |
+| links, papers | csv, tsv, json, jsonl, md (papers also ris, bibtex, csljson) | --claim, --category, --stance, --level, --since |
+| claims, mentions | csv, tsv, json, jsonl, md | --claim, --category |
+| report | md | --claim, --category, --stance, --level, --since |
+| curation | csv | none |
+
+Filters: `--claim ID`, `--category NAME`, `--stance supports|contradicts|mentions|unrelated|undecided` and
+`--level LEVEL` may be repeated (any of the values). `--since DATE` keeps papers published on or after
+the date, compared at the paper's own precision (a paper dated only "2021" counts for `--since 2021-06`).
+Retired claims are left out unless named with `--claim` or `--all-claims` is given. A filter that does
+not apply to WHAT, or names nothing known, is refused before anything is written.
+
+## Cells
+
+- **csv** and **tsv**: UTF-8, a header row, CRLF line ends, fields quoted only when needed (so a
+  value may hold commas, quotes, tabs or line breaks and still reads back whole with Python's csv
+  module or a spreadsheet). `--bom` starts the file with a byte order mark so Excel reads UTF-8.
+  No value is an empty cell; lists are joined with `; `; flags are 1 or 0; numbers as Python writes
+  them (a float reads back equal).
+- **json** (one array) and **jsonl** (one object per line): the same columns in the same order;
+  lists are arrays, flags true/false, no value null.
+- **md**: a Markdown table; Markdown's own characters are backslash-escaped and line breaks become
+  `<br>`, so every cell renders as the value.
+
+## Citations (`export papers --format ris|bibtex|csljson`)
+
+| | RIS | BibTeX | CSL-JSON |
+| --- | --- | --- | --- |
+| PMID | `AN` (with `DB  - PubMed`), `UR` the PubMed page | `pmid`, and `eprint` with `eprinttype = {pubmed}` (biblatex) | `PMID` |
+| DOI | `DO` | `doi` | `DOI` (and `URL`) |
+| PMCID | `C2` (where EndNote keeps it) | `pmcid` | `PMCID` |
+| type | `JOUR`, `BOOK`, `CHAP` | `@article`, `@book`, `@incollection` | `article-journal`, `book`, `chapter` |
+| group author | `AU` as written (RIS cannot mark a name as a group's) | braced whole: `{Canadian Respiratory Research Network}` | `{"literal": ...}` |
+| retracted | `N1` note | `note` | `note` |
+
+BibTeX keys are `pmid<PMID>`, stable across exports. LaTeX's special characters (`# $ % & _ { } ~ ^ \\`)
+and non-ASCII characters with a LaTeX command (accents, Greek, dashes) are written as commands
+(`Gir{\\~a}o`); words of a title with capitals are braced so styles keep them. PubMed's shortened page
+ranges are written out (`179-91` becomes `179--191`, `SP 179`/`EP 191`, `179-191`).
+
+## Report (`export report`)
+
+One section per claim: the statement, its id and category, the verdict flags, the counts by stance
+and by kind of evidence, each article sentence that makes the claim (quoted), and the evidence table:
+papers a person judged (contradicting first), then the `--candidates` strongest undecided ones
+(default 10). The date at the top is the last successful sync's, so unchanged data gives an identical
+report.
+
+## Curation (`export curation`)
+
+The decisions file as `tracker curate` loaded it: every row, in order, conflicting rows included.
+`tracker curate` on the output changes nothing.
+"""
+
+
+def exports_markdown() -> str:
+    parts = [_HEAD]
+    for table in TABLES.values():
+        parts.append(f"\n## Columns of `export {table.name}`\n\n{table.description}\n\n| column | meaning |\n| --- | --- |\n")
+        for column in table.columns:
+            parts.append(f"| `{column.name}` | {column.description.replace('|', '/')} |\n")
+    return "".join(parts)

@@ -1,0 +1,108 @@
+"""`tracker export report`: one Markdown section per claim, for a fact-check or a briefing.
+
+Each section: the statement, where the articles make it (quoted), the verdict flags, the counts,
+and the evidence table: the papers a person has judged first (contradicting, supporting, ...),
+then the strongest undecided candidates. The date at the top is the database's (its last
+successful sync), not the clock's, so a report regenerated from unchanged data is identical.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+import sqlite_utils
+
+from .formats import markdown_text
+from .tables import Filters, link_rows
+
+FLAGS = (
+    ("contradicted_by_human", "Contradicted by human evidence"),
+    ("supported_only_preclinical", "Supported only by animal or in-vitro work"),
+    ("relies_on_retracted", "Relies on a retracted paper"),
+    ("no_evidence", "No paper linked or judged yet"),
+)
+_STANCE_ORDER = {"contradicts": 0, "supports": 1, "mentions": 2, "unrelated": 3, None: 4}
+DEFAULT_CANDIDATES = 10
+
+
+def _claims(db: sqlite_utils.Database, filters: Filters) -> list[dict]:
+    params: list = []
+    conditions = []
+    if filters.claims:
+        conditions.append(f"s.claim_id IN ({', '.join('?' for _ in filters.claims)})")
+        params += filters.claims
+    elif not filters.include_retired:
+        conditions.append("s.status = 'active'")
+    if filters.categories:
+        conditions.append(f"s.category IN ({', '.join('?' for _ in filters.categories)})")
+        params += filters.categories
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    return list(db.query(f"SELECT s.* FROM claim_summary s {where} ORDER BY s.category, s.claim_id", params))
+
+
+def _mentions(db: sqlite_utils.Database, claim_id: str) -> list[dict]:
+    return list(db.query(
+        "SELECT a.id AS article_id, a.title AS article_title, s.text AS sentence FROM claim_mentions m "
+        "JOIN article_sentences s ON s.id = m.sentence_id AND s.is_current = 1 JOIN articles a ON a.id = s.article_id "
+        "WHERE m.claim_id = ? ORDER BY a.id, s.position", [claim_id]))
+
+
+def _as_of(db: sqlite_utils.Database) -> str:
+    row = db.execute("SELECT max(finished_at) FROM sync_runs WHERE status = 'ok'").fetchone()
+    return f"the last successful PubMed sync, {row[0][:10]}" if row and row[0] else "the starter bibliography (no PubMed sync yet)"
+
+
+def _paper_cell(row: dict) -> str:
+    return f"[{row['pmid']}]({row['pubmed_url']})"
+
+
+def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
+                 candidates: int = DEFAULT_CANDIDATES) -> int:
+    """Write the report; returns the number of claim sections."""
+    claims = _claims(db, filters)
+    handle.write("# What the published literature says about kratom claims\n\n")
+    handle.write(f"As of {_as_of(db)}. {len(claims)} claims. Stances are a person's decisions "
+                 f"(db/curation.csv); \"undecided\" papers were found by the linker and await a reader. "
+                 f"Evidence levels come from PubMed publication types and MeSH.\n")
+    for claim in claims:
+        handle.write(f"\n## {markdown_text(claim['statement'])}\n\n")
+        handle.write(f"`{claim['claim_id']}` · {claim['category']}"
+                     + (" · retired from the catalog" if claim["status"] != "active" else "") + "\n\n")
+        flags = [label for name, label in FLAGS if claim[name]]
+        handle.write("**Verdict flags:** " + ("; ".join(flags) if flags else "none") + "\n\n")
+        handle.write(
+            f"**Evidence:** {claim['papers']} papers: {claim['supports']} support, {claim['contradicts']} contradict, "
+            f"{claim['mentions']} mention, {claim['unrelated']} unrelated, {claim['undecided']} undecided; "
+            f"{claim['human']} human, {claim['animal_or_in_vitro']} animal or in vitro.\n\n")
+        mentions = _mentions(db, claim["claim_id"])
+        handle.write("**Where the articles make it:**" + ("" if mentions else " no article sentence matched.") + "\n\n")
+        for mention in mentions:
+            handle.write(f"- *{markdown_text(mention['article_title'] or mention['article_id'])}*: "
+                         f"\u201c{markdown_text(mention['sentence'])}\u201d\n")
+        if mentions:
+            handle.write("\n")
+        _write_evidence(db, claim["claim_id"], filters, handle, candidates)
+    return len(claims)
+
+
+def _write_evidence(db, claim_id: str, filters: Filters, handle: TextIO, candidates: int) -> None:
+    only_this = Filters(claims=(claim_id,), stances=filters.stances, levels=filters.levels, since=filters.since)
+    rows = sorted(link_rows(db, only_this),
+                  key=lambda r: (_STANCE_ORDER.get(r["stance"], 4), r["rank"] is None, r["rank"] or 0, r["pmid"]))
+    decided = [r for r in rows if r["stance"]]
+    undecided = [r for r in rows if not r["stance"]]
+    shown = decided + undecided[:candidates]
+    if not shown:
+        handle.write("No papers" + (" match the filters" if filters.given() else "") + ".\n")
+        return
+    handle.write("| Paper | Year | Title | Evidence | Stance | Retracted | Bearing sentence |\n")
+    handle.write("| --- | --- | --- | --- | --- | --- | --- |\n")
+    for row in shown:
+        handle.write("| " + " | ".join([
+            _paper_cell(row), str(row["year"] or ""), markdown_text(row["title"] or ""), row["evidence_level"] or "",
+            row["stance"] or "undecided", "**retracted**" if row["retracted"] else "",
+            markdown_text(row["rationale"] or ""),
+        ]) + " |\n")
+    if len(undecided) > candidates:
+        handle.write(f"\n{len(undecided) - candidates} more undecided candidates: "
+                     f"`tracker export links --claim {claim_id}`.\n")

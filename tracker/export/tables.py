@@ -1,0 +1,391 @@
+"""The exported tables: their columns (stable, documented) and the rows, filtered.
+
+Each table is a SELECT over the same views Datasette shows, so an export and the browser never
+disagree. Columns are listed here once, with what they mean; docs/exports.md is generated from
+this list (`scripts/docs`), and a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+from urllib.parse import quote
+
+import sqlite_utils
+
+from ..claims.catalog import CATEGORIES
+from ..errors import TrackerError
+from ..link.curate import STANCES
+from ..link.evidence import LEVELS, paper_levels_for
+
+UNDECIDED = "undecided"
+PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text | int | float | flag | list | url
+    description: str
+
+
+def _columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
+    return tuple(Column(*spec) for spec in specs)
+
+
+_PAPER_LINKS = (
+    ("pubmed_url", "url", "The paper on PubMed."),
+    ("doi", "text", "The article's own DOI (never one from its reference list); empty when PubMed gives none."),
+    ("doi_url", "url", "The DOI as a link (https://doi.org/...)."),
+)
+
+LINK_COLUMNS = _columns(
+    ("claim_id", "text", "The canonical claim's id (db/claims.yml)."),
+    ("claim", "text", "The claim's statement."),
+    ("category", "text", "The claim's category."),
+    ("pmid", "int", "PubMed id of the paper."),
+    ("title", "text", "The paper's title, markup removed."),
+    ("journal", "text", "The journal (or book) title."),
+    ("year", "int", "Publication year."),
+    ("pub_date", "text", "Publication date, as precise as PubMed gives it: YYYY, YYYY-MM or YYYY-MM-DD."),
+    ("evidence_level", "text", "Kind of study: " + ", ".join(LEVELS) + "."),
+    ("evidence_basis", "text", "What decided the evidence level (publication type, MeSH heading, words, bibliography)."),
+    ("stance", "text", "A person's decision from db/curation.csv: " + ", ".join(STANCES) + "; empty while undecided."),
+    ("stance_note", "text", "The reviewer's note on the decision."),
+    ("reviewer", "text", "Who decided."),
+    ("decided", "text", "Date of the decision (YYYY-MM-DD)."),
+    ("conflict", "text", "Other, different decisions about the same claim and paper in the file; the latest applies."),
+    ("rationale", "text", "The sentence of the abstract (or the title) that bears most on the claim."),
+    ("rationale_field", "text", "Where the rationale comes from: abstract or title."),
+    ("score", "float", "Fused retrieval score (reciprocal-rank fusion of the methods); higher is closer."),
+    ("rank", "int", "The paper's rank among the claim's candidates (1 = strongest); empty for decisions the linker did not propose."),
+    ("methods", "list", "How the paper was found: pubmed-search, fts, semantic, curated."),
+    ("pubmed_search", "flag", "1 when the claim's own PubMed query found the paper."),
+    ("fts_score", "float", "Full-text relevance (-bm25 over title, abstract, MeSH, keywords); higher is closer."),
+    ("semantic_score", "float", "Cosine similarity of claim and paper embeddings, when the semantic extra ran."),
+    ("retracted", "flag", "1 when PubMed marks the paper retracted."),
+    ("has_erratum", "flag", "1 when PubMed links an erratum to the paper."),
+    ("starter_record", "flag", "1 while the paper is known only from the starter bibliography (a sync brings the full record)."),
+    ("in_last_run", "flag", "1 when the last `tracker link` kept the paper among the claim's top candidates."),
+    ("first_linked", "text", "When the link was first made (UTC)."),
+    *_PAPER_LINKS,
+)
+
+CLAIM_COLUMNS = _columns(
+    ("claim_id", "text", "The canonical claim's id."),
+    ("statement", "text", "The claim's statement."),
+    ("category", "text", "The claim's category."),
+    ("status", "text", "active, or retired when it left db/claims.yml (kept with its links)."),
+    ("articles", "int", "Articles whose current text makes the claim."),
+    ("mentions", "int", "Sentences of those articles matched to the claim."),
+    ("papers", "int", "Papers linked to the claim or decided about."),
+    ("supports", "int", "Papers a person judged to support the claim."),
+    ("contradicts", "int", "Papers a person judged to contradict it."),
+    ("mentions_only", "int", "Papers judged to mention the topic without bearing on the claim."),
+    ("unrelated", "int", "Papers judged unrelated."),
+    ("undecided", "int", "Linked papers no one has judged yet."),
+    ("human", "int", "Papers of human evidence (systematic review, trial, observational study, case report or series)."),
+    ("animal_or_in_vitro", "int", "Papers of animal or in-vitro work."),
+    ("newest_pmid", "int", "The most recently published paper linked to the claim."),
+    ("newest_date", "text", "Its publication date."),
+    ("contradicted_by_human", "flag", "1 when human evidence was judged to contradict the claim."),
+    ("supported_only_preclinical", "flag", "1 when all support comes from animal or in-vitro work."),
+    ("relies_on_retracted", "flag", "1 when a supporting paper is retracted."),
+    ("no_evidence", "flag", "1 when no paper is linked or decided."),
+    ("pubmed_query", "text", "The claim's own PubMed query (synced as search claim-<id>)."),
+)
+
+PAPER_COLUMNS = _columns(
+    ("pmid", "int", "PubMed id."),
+    ("title", "text", "Title, markup removed."),
+    ("authors", "list", "Authors in order, as 'Last FM' (a group's name as it stands)."),
+    ("journal", "text", "Journal (or book) title."),
+    ("iso_abbreviation", "text", "The journal's ISO abbreviation."),
+    ("year", "int", "Publication year."),
+    ("pub_date", "text", "Publication date: YYYY, YYYY-MM or YYYY-MM-DD."),
+    ("volume", "text", "Volume."),
+    ("issue", "text", "Issue."),
+    ("pages", "text", "Pages as PubMed gives them (or the electronic location)."),
+    ("publication_types", "list", "PubMed publication types."),
+    ("evidence_level", "text", "Kind of study: " + ", ".join(LEVELS) + "."),
+    ("claims", "list", "Claims the paper is linked to or decided about."),
+    ("retracted", "flag", "1 when PubMed marks the paper retracted."),
+    ("has_erratum", "flag", "1 when PubMed links an erratum."),
+    ("starter_record", "flag", "1 while known only from the starter bibliography."),
+    ("pmcid", "text", "PubMed Central id, when there is one."),
+    *_PAPER_LINKS,
+    ("abstract", "text", "The abstract; labelled sections keep their labels ('BACKGROUND: ...'), one per line."),
+)
+
+MENTION_COLUMNS = _columns(
+    ("article_id", "text", "The article (file name without suffix, or a slug of its URL)."),
+    ("article_title", "text", "The article's title."),
+    ("article_source", "text", "Where the article was added from (path or URL)."),
+    ("version", "int", "The article's current version."),
+    ("sentence_id", "text", "<article>/v<version>/s<position>."),
+    ("start", "int", "Character offset where the sentence starts in the stored text."),
+    ("end", "int", "Character offset where it ends (text[start:end] is the sentence)."),
+    ("sentence", "text", "The sentence as the article words it."),
+    ("label", "text", "claim, advice, heading, question or other."),
+    ("hedged", "flag", "1 when the sentence hedges (may, might, some say, ...)."),
+    ("claim_id", "text", "The canonical claim it was matched to."),
+    ("claim", "text", "The claim's statement."),
+    ("category", "text", "The claim's category."),
+    ("match_rank", "int", "1 = the best-matching claim for the sentence."),
+    ("match_score", "float", "Match score."),
+    ("match_method", "text", "rule (a curated match rule) or lexical (shared words)."),
+    ("matched_terms", "list", "The terms that matched."),
+)
+
+
+@dataclass
+class Filters:
+    claims: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    stances: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    since: str | None = None  # publication date, YYYY[-MM[-DD]]
+    include_retired: bool = False
+
+    def given(self) -> list[str]:
+        names = [("claims", "--claim"), ("categories", "--category"), ("stances", "--stance"),
+                 ("levels", "--level"), ("since", "--since")]
+        return [option for name, option in names if getattr(self, name)]
+
+
+@dataclass
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    filters: tuple[str, ...]  # the options that apply
+    description: str
+    rows: object = field(repr=False, default=None)  # (db, Filters) -> Iterator[dict]
+
+
+def check_filters(db: sqlite_utils.Database, table: Table, filters: Filters) -> None:
+    """Refuse, before anything is written, a filter that does not apply or names nothing."""
+    unusable = [option for option in filters.given() if option not in table.filters]
+    if unusable:
+        raise TrackerError(f"{', '.join(unusable)} does not apply to `export {table.name}` "
+                           f"(it takes: {', '.join(table.filters) or 'no filters'})")
+    known = {row[0]: row[1] for row in db.execute("SELECT id, status FROM claims")}
+    unknown = [c for c in filters.claims if c not in known]
+    if unknown:
+        raise TrackerError(f"no claim {', '.join(repr(c) for c in unknown)}; `tracker claims list --all` shows the ids")
+    for values, allowed, option in ((filters.categories, CATEGORIES, "--category"),
+                                    (filters.stances, STANCES + (UNDECIDED,), "--stance"),
+                                    (filters.levels, LEVELS, "--level")):
+        wrong = [v for v in values if v not in allowed]
+        if wrong:
+            raise TrackerError(f"{option} {', '.join(repr(v) for v in wrong)} is not one of: {', '.join(allowed)}")
+    if filters.since and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", filters.since):
+        raise TrackerError(f"--since {filters.since!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def _in(column: str, values, params: list) -> str:
+    params.extend(values)
+    return f"{column} IN ({', '.join('?' for _ in values)})"
+
+
+def _claim_conditions(filters: Filters, params: list, prefix: str = "") -> list[str]:
+    conditions = []
+    if filters.claims:
+        conditions.append(_in(f"{prefix}claim_id", filters.claims, params))
+    elif not filters.include_retired:
+        conditions.append(f"{prefix}claim_status = 'active'")
+    if filters.categories:
+        conditions.append(_in(f"{prefix}category", filters.categories, params))
+    return conditions
+
+
+def _evidence_conditions(filters: Filters, params: list, prefix: str = "") -> list[str]:
+    conditions = _claim_conditions(filters, params, prefix)
+    if filters.stances:
+        decided = [s for s in filters.stances if s != UNDECIDED]
+        either = []
+        if decided:
+            either.append(_in(f"{prefix}stance", decided, params))
+        if UNDECIDED in filters.stances:
+            either.append(f"{prefix}stance IS NULL")
+        conditions.append("(" + " OR ".join(either) + ")")
+    return conditions
+
+
+def _since_condition(filters: Filters, params: list, column: str) -> list[str]:
+    if not filters.since:
+        return []
+    # Compare at the paper's own precision: a paper dated only "2021" counts for --since 2021-06.
+    params.append(filters.since)
+    return [f"{column} >= substr(?, 1, length({column}))"]
+
+
+def _level_condition(filters: Filters, params: list, column: str) -> list[str]:
+    return [_in(column, filters.levels, params)] if filters.levels else []
+
+
+def _where(conditions: list[str]) -> str:
+    return ("WHERE " + " AND ".join(conditions)) if conditions else ""
+
+
+def pubmed_url(pmid) -> str:
+    return PUBMED_URL.format(pmid=pmid)
+
+
+def doi_url(doi: str | None) -> str | None:
+    # DOIs may hold characters a URL may not (<, >, #, spaces in old SICI DOIs).
+    return "https://doi.org/" + quote(doi, safe="/:;()._-") if doi else None
+
+
+def _with_urls(row: dict) -> dict:
+    row["pubmed_url"] = pubmed_url(row["pmid"])
+    row["doi_url"] = doi_url(row.get("doi"))
+    return row
+
+
+def _decode_lists(row: dict, columns: tuple[Column, ...]) -> dict:
+    for column in columns:
+        if column.kind == "list" and isinstance(row.get(column.name), str):
+            row[column.name] = json.loads(row[column.name])
+    return row
+
+
+def link_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
+    params: list = []
+    conditions = _evidence_conditions(filters, params, "ce.")
+    conditions += _level_condition(filters, params, "ce.evidence_level")
+    conditions += _since_condition(filters, params, "ce.pub_date")
+    sql = f"""
+        SELECT ce.claim_id, ce.claim, ce.category, ce.pmid, ce.title, ce.journal, ce.pub_year AS year, ce.pub_date,
+               ce.evidence_level, ce.evidence_basis, ce.stance, ce.stance_note, ce.reviewer, ce.decided, ce.conflict,
+               ce.rationale, ce.rationale_field, ce.score, ce.rank, ce.methods, l.pubmed_search, l.fts_score,
+               l.semantic_score, ce.retracted, ce.has_erratum, ce.is_seed AS starter_record, ce.in_last_run,
+               l.first_linked, ce.doi
+        FROM claim_evidence ce LEFT JOIN claim_papers l ON l.claim_id = ce.claim_id AND l.pmid = ce.pmid
+        {_where(conditions)}
+        ORDER BY ce.claim_id, ce.rank IS NULL, ce.rank, ce.pmid"""
+    for row in db.query(sql, params):
+        yield _decode_lists(_with_urls(row), LINK_COLUMNS)
+
+
+def claim_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
+    params: list = []
+    conditions = _claim_conditions(filters, params, "")
+    sql = f"""
+        SELECT s.claim_id, s.statement, s.category, s.status AS claim_status,
+               (SELECT count(DISTINCT st.article_id) FROM claim_mentions m
+                  JOIN article_sentences st ON st.id = m.sentence_id AND st.is_current = 1
+                 WHERE m.claim_id = s.claim_id) AS articles,
+               (SELECT count(*) FROM claim_mentions m
+                  JOIN article_sentences st ON st.id = m.sentence_id AND st.is_current = 1
+                 WHERE m.claim_id = s.claim_id) AS mentions,
+               s.papers, s.supports, s.contradicts, s.mentions AS mentions_only, s.unrelated, s.undecided, s.human,
+               s.animal_or_in_vitro, s.newest_pmid, s.newest_date, s.contradicted_by_human,
+               s.supported_only_preclinical, s.relies_on_retracted, s.no_evidence, c.pubmed_query
+        FROM claim_summary s JOIN claims c ON c.id = s.claim_id"""
+    sql = f"SELECT * FROM ({sql}) {_where(conditions)} ORDER BY claim_id"
+    for row in db.query(sql, params):
+        row["status"] = row.pop("claim_status")
+        yield row
+
+
+def people_of(db: sqlite_utils.Database, pmids: list[int]) -> dict[int, dict[str, list[dict]]]:
+    """Each paper's authors and editors in order, as stored rows: {pmid: {"author": [...], "editor": [...]}}."""
+    found: dict[int, dict[str, list[dict]]] = {}
+    marks = ", ".join("?" for _ in pmids)
+    for row in db.query(f"SELECT * FROM authors WHERE pmid IN ({marks}) ORDER BY pmid, role, position", pmids):
+        found.setdefault(row["pmid"], {}).setdefault(row["role"], []).append(row)
+    return found
+
+
+def author_label(author: dict) -> str:
+    if author.get("collective_name"):
+        return author["collective_name"]
+    return " ".join(part for part in (author.get("last_name"), author.get("initials") or author.get("fore_name"),
+                                      author.get("suffix")) if part)
+
+
+def paper_records(db: sqlite_utils.Database, filters: Filters, batch: int = 500) -> Iterator[dict]:
+    """Papers as stored (all columns), with `authors`, `editors` (rows), `mesh` (descriptors) and `claims` (ids), filtered."""
+    params: list = []
+    conditions = []
+    linked = filters.claims or filters.categories or filters.stances
+    if linked:
+        inner = _evidence_conditions(filters, params, "ce.")
+        conditions.append(f"EXISTS (SELECT 1 FROM claim_evidence ce WHERE ce.pmid = p.pmid AND {' AND '.join(inner)})")
+    conditions += _since_condition(filters, params, "p.pub_date")
+    sql = f"SELECT p.* FROM papers p {_where(conditions + ['p.deleted IS NOT 1'])} ORDER BY p.pmid"
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    while chunk := cursor.fetchmany(batch):
+        papers = [dict(zip(names, values)) for values in chunk]
+        pmids = [p["pmid"] for p in papers]
+        levels = paper_levels_for(db, pmids)
+        people = people_of(db, pmids)
+        claims: dict[int, list[str]] = {}
+        marks = ", ".join("?" for _ in pmids)
+        for pmid, claim_id in db.execute(
+            f"SELECT DISTINCT pmid, claim_id FROM claim_evidence WHERE pmid IN ({marks}) ORDER BY claim_id", pmids
+        ):
+            claims.setdefault(pmid, []).append(claim_id)
+        mesh: dict[int, list[str]] = {}
+        for pmid, descriptor in db.execute(
+            f"SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks}) ORDER BY pmid, position", pmids
+        ):
+            mesh.setdefault(pmid, []).append(descriptor)
+        for paper in papers:
+            paper["mesh"] = mesh.get(paper["pmid"], [])
+            paper["evidence_level"] = levels[paper["pmid"]].level if paper["pmid"] in levels else None
+            if filters.levels and paper["evidence_level"] not in filters.levels:
+                continue
+            paper["authors"] = people.get(paper["pmid"], {}).get("author", [])
+            paper["editors"] = people.get(paper["pmid"], {}).get("editor", [])
+            paper["claims"] = claims.get(paper["pmid"], [])
+            yield paper
+
+
+def paper_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
+    for paper in paper_records(db, filters):
+        row = {column.name: paper.get(column.name) for column in PAPER_COLUMNS}
+        row.update(year=paper["pub_year"], starter_record=paper["is_seed"],
+                   authors=[author_label(a) for a in paper["authors"]],
+                   publication_types=json.loads(paper["publication_types"] or "[]"))
+        yield _with_urls(row)
+
+
+def mention_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
+    params: list = []
+    conditions = _claim_conditions(filters, params, "")
+    sql = f"""
+        SELECT * FROM (
+            SELECT a.id AS article_id, a.title AS article_title, a.source AS article_source, s.version,
+                   s.id AS sentence_id, s.start, s."end", s.text AS sentence, s.label, s.hedged, m.claim_id,
+                   c.statement AS claim, c.category, c.status AS claim_status, m.rank AS match_rank,
+                   m.score AS match_score, m.method AS match_method, m.evidence AS matched_terms, s.position
+            FROM claim_mentions m
+            JOIN article_sentences s ON s.id = m.sentence_id AND s.is_current = 1
+            JOIN articles a ON a.id = s.article_id
+            JOIN claims c ON c.id = m.claim_id)
+        {_where(conditions)}
+        ORDER BY article_id, position, match_rank"""
+    for row in db.query(sql, params):
+        del row["claim_status"], row["position"]
+        row["matched_terms"] = row["matched_terms"].split("; ") if row["matched_terms"] else []
+        yield row
+
+
+TABLES = {
+    "links": Table("links", LINK_COLUMNS, ("--claim", "--category", "--stance", "--level", "--since"),
+                   "One row per claim-paper link (and per decision about a pair the linker did not propose).",
+                   link_rows),
+    "claims": Table("claims", CLAIM_COLUMNS, ("--claim", "--category"),
+                    "One row per canonical claim: where articles make it, counts by stance and evidence, flags.",
+                    claim_rows),
+    "papers": Table("papers", PAPER_COLUMNS, ("--claim", "--category", "--stance", "--level", "--since"),
+                    "One row per paper; --claim, --category and --stance keep the papers linked to those claims.",
+                    paper_rows),
+    "mentions": Table("mentions", MENTION_COLUMNS, ("--claim", "--category"),
+                      "One row per article sentence matched to a claim (current article versions).",
+                      mention_rows),
+}
