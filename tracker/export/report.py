@@ -61,7 +61,7 @@ def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
     """Write the report; returns the number of claim sections."""
     claims = _claims(db, filters)
     handle.write("# What the published literature says about kratom claims\n\n")
-    handle.write(f"As of {_as_of(db)}. {len(claims)} claims. Stances are a person's decisions "
+    handle.write(f"As of {_as_of(db)}. {len(claims)} claim{'s' if len(claims) != 1 else ''}. Stances are a person's decisions "
                  f"(db/curation.csv); \"undecided\" papers were found by the linker and await a reader. "
                  f"Evidence levels come from PubMed publication types and MeSH.\n")
     for claim in claims:
@@ -77,8 +77,9 @@ def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
         mentions = _mentions(db, claim["claim_id"])
         handle.write("**Where the articles make it:**" + ("" if mentions else " no article sentence matched.") + "\n\n")
         for mention in mentions:
-            handle.write(f"- *{markdown_text(mention['article_title'] or mention['article_id'])}*: "
-                         f"\u201c{markdown_text(mention['sentence'])}\u201d\n")
+            source = (f"*{markdown_text(mention['article_title'])}*" if mention["article_title"]
+                      else f"article `{mention['article_id']}`")
+            handle.write(f"- {source}: \u201c{markdown_text(mention['sentence'])}\u201d\n")
         if mentions:
             handle.write("\n")
         _write_evidence(db, claim["claim_id"], filters, handle, candidates)
