@@ -13,6 +13,7 @@ from . import db as dbmod
 from .cli_context import open_database
 from .errors import PubMedUnreachable, TrackerError
 from .load import load_file, reparse
+from .ops.lock import sync_lock
 from .pubmed.client import EutilsClient
 from .pubmed.sync import FETCH_BATCH, sync_searches
 from .searches import DEFAULT_SEARCHES, adhoc_search, claim_searches, load_searches
@@ -183,7 +184,7 @@ def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet, 
     from the environment, and TRACKER_EUTILS_URL to point at another E-utilities server.
 
     Exit codes: 0 done; 1 failed (batches already fetched are kept: run again to
-    finish); 3 PubMed could not be reached.
+    finish); 3 PubMed could not be reached; 75 another sync is running.
     """
     if full and since:
         raise click.UsageError("--full and --since cannot be used together")
@@ -213,9 +214,10 @@ def sync(ctx, search_name, term, since, full, searches_path, batch_size, quiet, 
         )
 
     try:
-        summaries = sync_searches(
-            database, client, searches, mode=mode, since=since_date, progress=show, batch_size=batch_size
-        )
+        with sync_lock(ctx.obj["db_path"]):  # never two syncs at once (scripts/sync takes it too)
+            summaries = sync_searches(
+                database, client, searches, mode=mode, since=since_date, progress=show, batch_size=batch_size
+            )
     except PubMedUnreachable as error:
         progress.done()  # end the status line before the message
         if not offline_ok:
@@ -292,3 +294,8 @@ cli.add_command(serve)
 from .cli_export import export  # noqa: E402
 
 cli.add_command(export)
+
+from .cli_ops import backup, digest, job, status  # noqa: E402
+
+for command in (job, status, digest, backup):
+    cli.add_command(command)

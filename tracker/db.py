@@ -298,6 +298,48 @@ SCHEMA: dict[str, tuple[dict, object, list]] = {
         ("claim_id", "pmid"),
         [["pmid"], ["stance"]],
     ),
+    # ---- day-to-day operation (tracker/ops) ----
+    "link_runs": (
+        {"id": int, "started_at": str, "finished_at": str, "status": str, "claims": int, "links": int, "new_links": int},
+        "id",
+        [],
+    ),
+    "job_runs": (  # each scheduled job (scripts/sync): sync, link, digest, exports
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # running | ok | partial | failed
+            "searches_ok": int,
+            "searches_failed": str,  # JSON list of "name: error"
+            "new": int,
+            "updated": int,
+            "new_links": int,
+            "digest_id": int,
+            "error": str,
+        },
+        "id",
+        [],
+    ),
+    "digests": (
+        {"id": int, "created_at": str, "since": str, "new_links": int, "retracted": int, "markdown": str},
+        "id",
+        [],
+    ),
+    "digest_items": (
+        {
+            "digest_id": int,
+            "kind": str,  # new-link | retracted
+            "claim_id": str,
+            "pmid": int,
+            "title": str,
+            "evidence_level": str,
+            "rank": int,
+            "stance": str,
+        },
+        ("digest_id", "kind", "claim_id", "pmid"),
+        [["claim_id"], ["pmid"]],
+    ),
     "curation_rows": (  # every row of the loaded file, in order, so `tracker export curation` gives it back
         {"line": int, "claim_id": str, "pmid": int, "stance": str, "note": str, "reviewer": str, "date": str},
         "line",

@@ -148,6 +148,10 @@ def link_claim(
 
 
 def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, progress=None) -> list[LinkStats]:
+    """Link every claim; the run is recorded in link_runs (what `tracker status` counts papers awaiting from)."""
+    started_at = utc_now()
+    with db.atomic():
+        run_id = db["link_runs"].insert({"started_at": started_at, "status": "running", "claims": len(claims)}).last_pk
     index.refresh_index(db)
     if semantic is not None:
         semantic.refresh(db)
@@ -156,4 +160,7 @@ def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, 
         results.append(link_claim(db, claim, top=top, semantic=semantic))
         if progress:
             progress(number, len(claims), claim.id)
+    with db.atomic():
+        db["link_runs"].update(run_id, {"finished_at": utc_now(), "status": "ok", "links": sum(r.kept for r in results),
+                                        "new_links": sum(r.new for r in results)})
     return results

@@ -238,18 +238,30 @@ def _fetch_window(db, client, summary: RunSummary, result: SearchResult, batch_s
             progress(summary)
 
 
-def sync_searches(db, client, searches: list, mode="incremental", since=None, progress=None, batch_size=FETCH_BATCH) -> list:
-    """Run every search; an unreachable PubMed stops at once, other failures after the rest have run."""
+def sync_each(db, client, searches: list, mode="incremental", since=None, progress=None,
+              batch_size=FETCH_BATCH) -> tuple[list, list[str], PubMedUnreachable | None]:
+    """Run every search: the summaries of those that finished, "name: error" for each that failed, and
+    the error that stopped the rest when PubMed became unreachable (no point trying further searches).
+    """
     summaries, failures = [], []
-    for search in searches:
+    for number, search in enumerate(searches):
         try:
             summaries.append(
                 sync_search(db, client, search, mode=mode, since=since, progress=progress, batch_size=batch_size)
             )
-        except PubMedUnreachable:
-            raise
+        except PubMedUnreachable as error:
+            failures += [f"{s.name}: not run, PubMed unreachable" for s in searches[number:]]
+            return summaries, failures, error
         except PubMedError as error:
             failures.append(f"{search.name}: {error}")
+    return summaries, failures, None
+
+
+def sync_searches(db, client, searches: list, mode="incremental", since=None, progress=None, batch_size=FETCH_BATCH) -> list:
+    """Run every search; raises PubMedError naming each failed search after the rest have run."""
+    summaries, failures, unreachable = sync_each(db, client, searches, mode, since, progress, batch_size)
+    if unreachable:
+        raise unreachable
     if failures:
         raise PubMedError("; ".join(failures))
     return summaries
