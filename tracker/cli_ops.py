@@ -27,7 +27,7 @@ def _beside_db(ctx, name: str) -> Path:
 @click.command("job")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), envvar="TRACKER_LOG",
               help="Log file, rotated (default: logs/sync.log beside the database; env TRACKER_LOG).")
-@click.option("--log-max-bytes", type=click.IntRange(10_000), default=LOG_MAX_BYTES, show_default=True)
+@click.option("--log-max-bytes", type=click.IntRange(1_000), default=LOG_MAX_BYTES, show_default=True)
 @click.option("--log-backups", type=click.IntRange(0), default=LOG_BACKUPS, show_default=True)
 @click.option("--digests", "digest_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where digests are written (default: digests/ beside the database).")
@@ -50,28 +50,31 @@ def job(ctx, log_path, log_max_bytes, log_backups, digest_dir, exports_dir, sear
       2   partial: some searches failed; what was fetched is kept and the next run finishes
       75  another sync is running; this one did nothing
     """
-    handler = log_to_file(log_path or _beside_db(ctx, "logs/sync.log"), log_max_bytes, log_backups)
-    try:
-        with sync_lock(ctx.obj["db_path"]):
-            database = open_database(ctx)
-            searches = load_searches(searches_path) + claim_searches(database)
-            if use_semantic and not semantic_extra.available():
-                raise TrackerError("semantic similarity needs the extra: pip install -e '.[semantic]'")
-            semantic = semantic_extra.SemanticIndex() if (use_semantic is not False and semantic_extra.available()) else None
-            result = run_job(database, EutilsClient(), searches, semantic=semantic,
-                             digest_dir=digest_dir or _beside_db(ctx, "digests"), exports_dir=exports_dir)
-    except AlreadyRunning as error:
-        logging.getLogger("tracker.job").warning("%s", error)
-        click.echo(f"tracker job: {error}", err=True)
-        ctx.exit(error.exit_code)
-    finally:
-        handler.flush()
+    log_file = log_path or _beside_db(ctx, "logs/sync.log")
+    with log_to_file(log_file, log_max_bytes, log_backups):
+        try:
+            with sync_lock(ctx.obj["db_path"]):
+                database = open_database(ctx)
+                searches = load_searches(searches_path) + claim_searches(database)
+                if use_semantic and not semantic_extra.available():
+                    raise TrackerError("semantic similarity needs the extra: pip install -e '.[semantic]'")
+                semantic = (semantic_extra.SemanticIndex()
+                            if use_semantic is not False and semantic_extra.available() else None)
+                result = run_job(database, EutilsClient(), searches, semantic=semantic,
+                                 digest_dir=digest_dir or _beside_db(ctx, "digests"), exports_dir=exports_dir)
+        except AlreadyRunning as error:
+            logging.getLogger("tracker.job").warning("%s", error)
+            click.echo(f"tracker job: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except TrackerError as error:
+            logging.getLogger("tracker.job").error("%s", error)
+            raise
     if result.status == "partial":
         click.echo(f"tracker job: partial: {len(result.failures)} of {len(result.failures) + result.searches_ok} "
-                   f"searches failed ({'; '.join(result.failures)}); the next run finishes them. Log: {handler.baseFilename}",
+                   f"searches failed ({'; '.join(result.failures)}); the next run finishes them. Log: {log_file}",
                    err=True)
     elif result.status == "failed":
-        click.echo(f"tracker job: failed: {result.error}. Log: {handler.baseFilename}", err=True)
+        click.echo(f"tracker job: failed: {result.error}. Log: {log_file}", err=True)
     ctx.exit(result.exit_code)
 
 

@@ -8,6 +8,7 @@ A job that finds another sync holding the lock exits 75 without touching anythin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -69,19 +70,24 @@ class _Redact(logging.Filter):
         return True
 
 
-def log_to_file(path: str | Path, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS) -> logging.Handler:
-    """Send every log message (the job's and the sync's retries) to a rotating file, nothing to the terminal."""
+@contextlib.contextmanager
+def log_to_file(path: str | Path, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS):
+    """While it lasts, every log message (the job's, the sync's retries) goes to a rotating file, none to the terminal."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
     handler.addFilter(_Redact(os.environ.get("NCBI_API_KEY")))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+    saved = root.handlers[:], root.level
+    root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-    return handler
+    try:
+        yield handler
+    finally:
+        handler.close()
+        root.handlers[:], level = saved
+        root.setLevel(level)
 
 
 EXPORTS = (("links.csv", "links", "csv"), ("claims.csv", "claims", "csv"), ("report.md", "report", "md"),
