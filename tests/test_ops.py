@@ -77,9 +77,12 @@ def test_job_is_silent_and_records_sync_link_digest_and_exports(run, job, fake, 
     with (tmp_path / "exports" / "links.csv").open(encoding="utf-8", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == db["claim_papers"].count
     assert (tmp_path / "exports" / "report.md").read_text(encoding="utf-8").startswith("# What the published")
-    # Nothing new the second time: still silent, the digest says so and writes no file.
-    again = job()
+    # Nothing new the second time: still silent, the digest says so and writes no file, and the
+    # exports come out byte for byte the same (a git-scraping workflow commits only real changes).
+    exported = {p.name: p.read_bytes() for p in (tmp_path / "exports").iterdir()}
+    again = job("--exports", tmp_path / "exports")
     assert again.exit_code == 0 and again.output == ""
+    assert {p.name: p.read_bytes() for p in (tmp_path / "exports").iterdir()} == exported
     second = next(db.query("SELECT * FROM job_runs ORDER BY id DESC"))
     assert second["status"] == "ok" and second["new"] == 0 and second["new_links"] == 0
     assert "Nothing new." in next(db.query("SELECT markdown FROM digests ORDER BY id DESC"))["markdown"]
@@ -244,3 +247,45 @@ def test_scripts_sync_is_silent_and_says_when_it_is_already_running(fake, record
     with sync_lock(db):
         busy = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert busy.returncode == 75 and "already running" in busy.stderr and busy.stdout == ""
+
+
+def test_the_schedules_in_the_docs_are_ready_to_use():
+    import configparser
+
+    import yaml
+
+    schedules = REPO / "docs/schedules"
+    workflow = yaml.safe_load((schedules / "github-actions-sync.yml").read_text(encoding="utf-8"))
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads a bare `on` as true
+    assert triggers["schedule"][0]["cron"].count(" ") == 4 and "workflow_dispatch" in triggers
+    assert workflow["permissions"]["contents"] == "write"
+    steps = workflow["jobs"]["sync"]["steps"]
+    scripts = "\n".join(step.get("run", "") for step in steps)
+    assert "scripts/sync --exports exports" in scripts and "git add exports" in scripts and "git push" in scripts
+    sync_step = next(step for step in steps if step.get("id") == "sync")
+    assert sync_step["env"]["NCBI_API_KEY"] == "${{ secrets.NCBI_API_KEY }}"
+    for name in ("tracker-sync.service", "tracker-sync.timer", "tracker-serve.service"):
+        unit = configparser.ConfigParser(strict=False, interpolation=None)
+        unit.optionxform = str
+        unit.read_string((schedules / name).read_text(encoding="utf-8"))
+        if name == "tracker-sync.service":
+            assert unit["Service"]["Type"] == "oneshot" and unit["Service"]["ExecStart"].endswith("/scripts/sync")
+            assert "75" in unit["Service"]["SuccessExitStatus"].split()
+        elif name == "tracker-sync.timer":
+            assert unit["Timer"]["OnCalendar"] and unit["Timer"]["Persistent"] == "true"
+        else:
+            assert unit["Service"]["ExecStart"].endswith("tracker serve --host 127.0.0.1 --port 8001")
+    cron = [line for line in (schedules / "crontab").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#") and "=" not in line.split()[0]]
+    assert len(cron) == 3
+    for line in cron:
+        fields = line.split(None, 5)
+        assert len(fields) == 6 and fields[5].startswith("cd /opt/kratom-claims-tracker && ")
+    assert cron[0].endswith("&& scripts/sync") and (REPO / "scripts/sync").exists()
+    # The commands the schedules name exist with those options.
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    for command in (["status", "--check", "--help"], ["backup", "--help"], ["serve", "--help"], ["job", "--help"]):
+        assert CliRunner().invoke(cli, command).exit_code == 0

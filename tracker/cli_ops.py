@@ -80,7 +80,8 @@ def job(ctx, log_path, log_max_bytes, log_backups, digest_dir, exports_dir, sear
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--check", is_flag=True, help="Exit 1 when something needs attention (for monitoring).")
+@click.option("--check", is_flag=True,
+              help="For monitoring: print only the warnings (nothing when all is well) and exit 1 when there are any.")
 @click.option("--max-age", "max_age_days", type=click.FloatRange(0), default=DEFAULT_MAX_AGE_DAYS, show_default=True,
               help="Warn when a search's last successful sync is older than this many days.")
 @click.pass_context
@@ -88,7 +89,13 @@ def status(ctx, as_json, check, max_age_days):
     """Last successful sync per search and its age, counts, papers awaiting linking, claims
     without evidence, and warnings (stale or failed syncs, retracted papers linked)."""
     result = collect_status(open_database(ctx), ctx.obj["db_path"], max_age_days=max_age_days)
-    click.echo(result.as_json() if as_json else status_text(result))
+    if as_json:
+        click.echo(result.as_json())
+    elif check:
+        for warning in result.warnings:
+            click.echo(f"tracker status: {warning}")
+    else:
+        click.echo(status_text(result))
     if check and result.warnings:
         ctx.exit(1)
 

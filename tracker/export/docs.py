@@ -58,8 +58,8 @@ ranges are written out (`179-91` becomes `179--191`, `SP 179`/`EP 191`, `179-191
 One section per claim: the statement, its id and category, the verdict flags, the counts by stance
 and by kind of evidence, each article sentence that makes the claim (quoted), and the evidence table:
 papers a person judged (contradicting first), then the `--candidates` strongest undecided ones
-(default 10). The date at the top is the last successful sync's, so unchanged data gives an identical
-report.
+(default 10). The date at the top is that of the newest change to papers, links or decisions, not
+the clock's, so unchanged data gives an identical report (a nightly export commits only real changes).
 
 ## Curation (`export curation`)
 

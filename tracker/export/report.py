@@ -3,7 +3,7 @@
 Each section: the statement, where the articles make it (quoted), the verdict flags, the counts,
 and the evidence table: the papers a person has judged first (contradicting, supporting, ...),
 then the strongest undecided candidates. The date at the top is the database's (its last
-successful sync), not the clock's, so a report regenerated from unchanged data is identical.
+change to papers, links or decisions), not the clock's, so unchanged data gives an identical report.
 """
 
 from __future__ import annotations
@@ -48,8 +48,14 @@ def _mentions(db: sqlite_utils.Database, claim_id: str) -> list[dict]:
 
 
 def _as_of(db: sqlite_utils.Database) -> str:
-    row = db.execute("SELECT max(finished_at) FROM sync_runs WHERE status = 'ok'").fetchone()
-    return f"the last successful PubMed sync, {row[0][:10]}" if row and row[0] else "the starter bibliography (no PubMed sync yet)"
+    # The newest change to the data, not the clock or the last sync: an unchanged database gives
+    # an identical report, so a nightly export commits only real changes.
+    row = db.execute("""SELECT max(coalesce((SELECT max(last_updated) FROM papers), ''),
+                                   coalesce((SELECT max(first_linked) FROM claim_papers), ''),
+                                   coalesce((SELECT max(loaded_at) FROM curation), ''))""").fetchone()
+    synced = db.execute("SELECT count(*) FROM sync_runs WHERE status = 'ok'").fetchone()[0]
+    when = f"data as of {row[0][:10]}" if row and row[0] else "no data yet"
+    return when + ("" if synced else " (starter bibliography only: no PubMed sync yet)")
 
 
 def _paper_cell(row: dict) -> str:
@@ -61,7 +67,8 @@ def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
     """Write the report; returns the number of claim sections."""
     claims = _claims(db, filters)
     handle.write("# What the published literature says about kratom claims\n\n")
-    handle.write(f"As of {_as_of(db)}. {len(claims)} claim{'s' if len(claims) != 1 else ''}. Stances are a person's decisions "
+    as_of = _as_of(db)
+    handle.write(f"{as_of[0].upper() + as_of[1:]}. {len(claims)} claim{'s' if len(claims) != 1 else ''}. Stances are a person's decisions "
                  f"(db/curation.csv); \"undecided\" papers were found by the linker and await a reader. "
                  f"Evidence levels come from PubMed publication types and MeSH.\n")
     for claim in claims:
