@@ -6,6 +6,9 @@ from click.testing import CliRunner
 from tracker.cli import cli
 from tracker.db import open_db
 
+from .support.corpus import metapub_records
+from .support.fake_eutils import FakeEutils
+
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
 
 
@@ -37,3 +40,16 @@ def run(db_path, monkeypatch):
         return runner.invoke(cli, ["--db", str(db_path), *map(str, args)], env=env or {}, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def fake():
+    """The local E-utilities server, serving what a test adds to it."""
+    with FakeEutils() as server:
+        yield server
+
+
+@pytest.fixture
+def records():
+    """The 164 real records of the metapub fixture set."""
+    return metapub_records()

@@ -21,23 +21,10 @@ from tracker.ops.digest import make_digest
 from tracker.ops.job import log_to_file
 from tracker.ops.lock import sync_lock
 
-from .support.corpus import metapub_records
-from .support.fake_eutils import FakeEutils
 from .test_sync import KEY, TERM, env_for
 
 REPO = Path(__file__).resolve().parents[1]
 OTHER_TERM = "mitragynine[tiab]"
-
-
-@pytest.fixture
-def fake():
-    with FakeEutils() as server:
-        yield server
-
-
-@pytest.fixture
-def records():
-    return metapub_records()
 
 
 @pytest.fixture

@@ -11,29 +11,19 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from .support.corpus import copies, metapub_records
-from .support.fake_eutils import FakeEutils
-from .test_browser import free_port
+from .support.serving import TRACKER, tracker_serve
 from .test_sync import TERM, env_for
 
 REPO = Path(__file__).resolve().parents[1]
-TRACKER = [sys.executable, "-c", "from tracker.cli import cli; cli()"]
 TRIALS = 20
 SEED = 20261121  # the kill times are random, and reproducible
-
-
-@pytest.fixture
-def fake():
-    with FakeEutils() as server:
-        yield server
 
 
 def tracker(db, *args, env=None, **popen):
@@ -69,18 +59,7 @@ def test_datasette_answers_and_backups_are_consistent_while_a_sync_writes(fake, 
     records = copies(metapub_records(), 3000)
     fake.add(TERM, records)
     db = base_database(tmp_path)
-    port = free_port()
-    server = tracker(db, "serve", "--port", port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "tracker serve did not start"
-                time.sleep(0.2)
+    with tracker_serve(db) as url:
         sync = sync_command(db, fake, 50)
         pages = ["/tracker", "/tracker/papers?_size=50", "/tracker/claims", "/",
                  "/tracker.json?sql=select+count(*)+as+n+from+papers&_shape=array"]
@@ -114,9 +93,6 @@ def test_datasette_answers_and_backups_are_consistent_while_a_sync_writes(fake, 
         browser.join()
         out, err = sync.communicate()
         assert sync.returncode == 0, err
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     latencies = sorted(seconds for _, _, seconds in answers)
     print(f"\nwhile the sync wrote 3,000 records: {len(answers)} pages answered, all 200, "
           f"median {latencies[len(latencies) // 2] * 1000:.0f} ms, slowest {latencies[-1] * 1000:.0f} ms; "
@@ -176,11 +152,14 @@ def test_sigkill_at_random_points_leaves_a_whole_database_and_the_next_run_compl
     duration = time.monotonic() - started
     rng = random.Random(SEED)
     outcomes = []
-    for trial in range(TRIALS):
-        db = tmp_path / f"trial-{trial}.db"
+    attempts = 0
+    while sum(1 for o in outcomes if o[0]) < TRIALS:  # a sync that ended before its kill is not a trial
+        attempts += 1
+        assert attempts <= 2 * TRIALS, "the syncs kept finishing before the kill"
+        db = tmp_path / f"trial-{attempts}.db"
         shutil.copy(base, db)
         process = sync_command(db, fake, batch)
-        time.sleep(rng.uniform(0.05, 0.95) * duration)
+        time.sleep(rng.uniform(0.05, 0.9) * duration)
         process.send_signal(signal.SIGKILL)
         process.wait()
         killed = process.returncode == -signal.SIGKILL
@@ -196,9 +175,8 @@ def test_sigkill_at_random_points_leaves_a_whole_database_and_the_next_run_compl
         assert _check_whole(db, batch) == (total, "ok")
         assert count(db, "SELECT count(*) FROM papers WHERE pmid > 900000000") == total
     mid_sync = [o for o in outcomes if o[0] and o[2] == "running"]
-    print(f"\n{TRIALS} SIGKILL trials (seed {SEED}, sync {duration:.1f} s): {len(mid_sync)} killed mid-sync "
-          f"(records stored at the kill: {sorted(o[1] for o in mid_sync)}), "
+    print(f"\n{TRIALS} SIGKILL trials (seed {SEED}, sync {duration:.1f} s, {attempts} attempts): {len(mid_sync)} "
+          f"killed mid-sync (records stored at the kill: {sorted(o[1] for o in mid_sync)}), "
           f"{sum(1 for o in outcomes if o[0] and o[2] != 'running')} before the sync began or after it ended")
-    assert sum(1 for o in outcomes if o[0]) == TRIALS
     assert len(mid_sync) >= TRIALS // 2  # most kills land while records are being written
     assert len({o[1] for o in mid_sync}) >= 3  # at different points of the sync

@@ -4,22 +4,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from .support.corpus import copies, metapub_records, records_in
-from .support.fake_eutils import FakeEutils
+from .support.corpus import copies, records_in
 
 TERM = '"Mitragyna"[MeSH Terms] OR kratom[tiab]'
 KEY = "test-secret-key-0123456789abcdef"
-
-
-@pytest.fixture
-def fake():
-    with FakeEutils() as server:
-        yield server
-
-
-@pytest.fixture
-def records():
-    return metapub_records()
 
 
 def env_for(fake, fast=True, **extra):

@@ -272,7 +272,7 @@ def link_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
 def claim_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
     params: list = []
     conditions = _claim_conditions(filters, params, "")
-    sql = f"""
+    sql = """
         SELECT s.claim_id, s.statement, s.category, s.status AS claim_status,
                (SELECT count(DISTINCT st.article_id) FROM claim_mentions m
                   JOIN article_sentences st ON st.id = m.sentence_id AND st.is_current = 1

@@ -1,0 +1,45 @@
+"""A real `tracker serve` process on a database, for tests that need Datasette over HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TRACKER = [sys.executable, "-c", "from tracker.cli import cli; cli()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def tracker_serve(db: Path):
+    """Start `tracker serve` on `db`, wait until it answers, yield its base URL, stop it."""
+    port = free_port()
+    process = subprocess.Popen([*TRACKER, "--db", str(db), "serve", "--port", str(port)], cwd=REPO,
+                               env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    raise AssertionError("tracker serve did not start: " + process.stdout.read().decode()[-2000:])
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
