@@ -6,16 +6,13 @@ import click
 
 from .cli_context import open_database
 from .errors import TrackerError
-from .export.citations import CITATION_FORMATS, WRITERS
-from .export.formats import TABULAR, write_rows
-from .export.output import open_output
-from .export.report import DEFAULT_CANDIDATES, write_report
-from .export.tables import TABLES, Filters, Table, check_filters, paper_records
-from .link.curate import curation_rows, write_curation
+from .export.citations import CITATION_FORMATS
+from .export.formats import TABULAR
+from .export.report import DEFAULT_CANDIDATES
+from .export.tables import TABLES, Filters, Table, check_filters
+from .export.write import FORMATS, WHAT, write_export
+from .files import open_output
 
-WHAT = (*TABLES, "report", "curation")
-FORMATS = {**{name: TABULAR for name in TABLES}, "report": ("md",), "curation": ("csv",)}
-FORMATS["papers"] = TABULAR + CITATION_FORMATS
 REPORT_FILTERS = ("--claim", "--category", "--stance", "--level", "--since")
 
 
@@ -77,13 +74,6 @@ def export(ctx, what, fmt, output, claims, categories, stances, levels, since, a
     table = TABLES.get(what) or Table(what, (), REPORT_FILTERS if what == "report" else (), what)
     check_filters(database, table, filters)
     with open_output(output, bom=bom) as handle:
-        if what == "report":
-            count, noun = write_report(database, filters, handle, candidates=candidates), "claim sections"
-        elif what == "curation":
-            count, noun = write_curation(curation_rows(database), handle), "decisions"
-        elif fmt in CITATION_FORMATS:
-            count, noun = WRITERS[fmt](paper_records(database, filters), handle), "citations"
-        else:
-            count, noun = write_rows(table.rows(database, filters), table.columns, fmt, handle), what
+        count, noun = write_export(database, what, fmt, filters, handle, candidates=candidates)
     if output != "-":
         click.echo(f"Wrote {count} {noun} to {output} ({fmt})", err=True)

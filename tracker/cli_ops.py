@@ -9,7 +9,7 @@ import click
 
 from .cli_context import open_database
 from .errors import TrackerError
-from .export.output import open_output
+from .files import open_output
 from .link import semantic as semantic_extra
 from .ops.backup import backup_database
 from .ops.digest import latest_digest

@@ -13,7 +13,7 @@ from typing import TextIO
 import sqlite_utils
 
 from .formats import markdown_text
-from .tables import Filters, link_rows
+from .tables import Filters, claim_conditions, link_rows
 
 FLAGS = (
     ("contradicted_by_human", "Contradicted by human evidence"),
@@ -27,17 +27,10 @@ DEFAULT_CANDIDATES = 10
 
 def _claims(db: sqlite_utils.Database, filters: Filters) -> list[dict]:
     params: list = []
-    conditions = []
-    if filters.claims:
-        conditions.append(f"s.claim_id IN ({', '.join('?' for _ in filters.claims)})")
-        params += filters.claims
-    elif not filters.include_retired:
-        conditions.append("s.status = 'active'")
-    if filters.categories:
-        conditions.append(f"s.category IN ({', '.join('?' for _ in filters.categories)})")
-        params += filters.categories
+    conditions = claim_conditions(filters, params)
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    return list(db.query(f"SELECT s.* FROM claim_summary s {where} ORDER BY s.category, s.claim_id", params))
+    return list(db.query(f"SELECT * FROM (SELECT s.*, s.status AS claim_status FROM claim_summary s) {where} "
+                         f"ORDER BY category, claim_id", params))
 
 
 def _mentions(db: sqlite_utils.Database, claim_id: str) -> list[dict]:

@@ -189,7 +189,7 @@ def _in(column: str, values, params: list) -> str:
     return f"{column} IN ({', '.join('?' for _ in values)})"
 
 
-def _claim_conditions(filters: Filters, params: list, prefix: str = "") -> list[str]:
+def claim_conditions(filters: Filters, params: list, prefix: str = "") -> list[str]:
     conditions = []
     if filters.claims:
         conditions.append(_in(f"{prefix}claim_id", filters.claims, params))
@@ -201,7 +201,7 @@ def _claim_conditions(filters: Filters, params: list, prefix: str = "") -> list[
 
 
 def _evidence_conditions(filters: Filters, params: list, prefix: str = "") -> list[str]:
-    conditions = _claim_conditions(filters, params, prefix)
+    conditions = claim_conditions(filters, params, prefix)
     if filters.stances:
         decided = [s for s in filters.stances if s != UNDECIDED]
         either = []
@@ -271,7 +271,7 @@ def link_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
 
 def claim_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
     params: list = []
-    conditions = _claim_conditions(filters, params, "")
+    conditions = claim_conditions(filters, params, "")
     sql = """
         SELECT s.claim_id, s.statement, s.category, s.status AS claim_status,
                (SELECT count(DISTINCT st.article_id) FROM claim_mentions m
@@ -356,7 +356,7 @@ def paper_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
 
 def mention_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
     params: list = []
-    conditions = _claim_conditions(filters, params, "")
+    conditions = claim_conditions(filters, params, "")
     sql = f"""
         SELECT * FROM (
             SELECT a.id AS article_id, a.title AS article_title, a.source AS article_source, s.version,

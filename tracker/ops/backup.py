@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TrackerError
-from ..export.output import check_writable
+from ..files import check_writable
 
 
 @dataclass

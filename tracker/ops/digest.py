@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..export.formats import markdown_text
-from ..export.output import open_output
+from ..files import open_output
 from ..export.tables import pubmed_url
 from ..store import utc_now
 

@@ -21,11 +21,9 @@ import sqlite_utils
 
 from ..claims.store import active_claims
 from ..errors import TrackerError
-from ..export.citations import write_bibtex
-from ..export.formats import write_rows
-from ..export.output import open_output
-from ..export.report import write_report
-from ..export.tables import TABLES, Filters, paper_records
+from ..export.tables import Filters
+from ..export.write import write_export
+from ..files import open_output
 from ..link.link import link_claims
 from ..pubmed.sync import sync_each
 from ..store import utc_now
@@ -100,15 +98,9 @@ def write_exports(db: sqlite_utils.Database, folder: str | Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, what, fmt in EXPORTS:
-        path = folder / name
-        with open_output(path) as handle:
-            if what == "report":
-                write_report(db, Filters(), handle)
-            elif fmt == "bibtex":
-                write_bibtex(paper_records(db, Filters()), handle)
-            else:
-                write_rows(TABLES[what].rows(db, Filters()), TABLES[what].columns, fmt, handle)
-        written.append(path)
+        with open_output(folder / name) as handle:
+            write_export(db, what, fmt, Filters(), handle)
+        written.append(folder / name)
     return written
 
 

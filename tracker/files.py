@@ -1,4 +1,4 @@
-"""Where an export goes: standard output, or a file that appears whole or not at all.
+"""Where output goes (exports, digests, backups): standard output, or a file that appears whole or not at all.
 
 A file is written under a temporary name in its own folder and renamed over the target only
 when everything was written, so a failure (bad data, full disk, Ctrl-C) never leaves a partial
@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator, TextIO
 
-from ..errors import TrackerError
+from .errors import TrackerError
 
 
 def _umask() -> int:
