@@ -247,7 +247,9 @@ def test_bibtex_parses_back_and_decodes_to_the_original_text(built_records):
 def test_bibtex_escapes_latex_specials_and_protects_capitals(built_records):
     library = _bibtex_library(export(built_records, "papers", "-f", "bibtex").stdout)
     bio = library.entries_dict["pmid12230038"]  # "The Bio* toolkits--a brief overview."
-    assert bio["title"] == "The {Bio*} toolkits-{}-a brief overview."  # "--" would print as a dash
+    assert bio["title"] == "The {Bio}* toolkits-{}-a brief overview."  # "--" would print as a dash
+    kratom = library.entries_dict["pmid21528385"]  # braces around the word, not its parenthesis
+    assert kratom["title"] == "Intrahepatic cholestasis following abuse of powdered kratom ({Mitragyna} speciosa)"
     pages = {e.key: e.fields_dict["pages"].value for e in library.entries if "pages" in e.fields_dict}
     assert pages["pmid23657305"] == "35--41"
 

@@ -126,16 +126,19 @@ def latex(text: str) -> str:
 
 
 def latex_title(title: str) -> str:
-    """LaTeX for a title, every word with a capital braced ({TERT}, {Mitragyna}) except a plain first word."""
+    """LaTeX for a title, every word with a capital braced ({TERT}, ({Mitragyna}) except a plain first word.
+
+    Only the word is braced, not the punctuation around it.
+    """
     out = []
     first = True
     for token in re.findall(r"\s+|\S+", title):
         if token.isspace():
             out.append(" ")
             continue
-        encoded = latex(token)
-        capitals = any(ch.isupper() for ch in (token[1:] if first else token))
-        out.append("{" + encoded + "}" if capitals else encoded)
+        lead, word, trail = re.fullmatch(r"([^\w]*)(.*?)([^\w]*)", token).groups()
+        capitals = any(ch.isupper() for ch in (word[1:] if first else word))
+        out.append(latex(lead) + ("{" + latex(word) + "}" if capitals else latex(word)) + latex(trail))
         first = False
     return "".join(out)
 
