@@ -122,6 +122,8 @@ def test_home_page_says_how_fresh_the_data_is(built):
     page = get(built, "/").text
     assert "Last successful PubMed sync" in page and "never" in page
     assert "29 canonical claims from 5 articles" in page
+    assert '<a href="/tracker/digest.atom">Atom feed</a>' in page
+    assert get(built, "/tracker/digest").status_code == 200
 
 
 def test_every_table_and_column_is_described(built):
