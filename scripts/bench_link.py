@@ -48,7 +48,8 @@ def measure(path: Path, top: int) -> dict:
     """Runs in a child process: index, link, relink."""
     from tracker.claims.catalog import load_catalog
     from tracker.claims.store import active_claims, load_claims
-    from tracker.db import open_db
+    from tracker.core.database import open_db
+    from tracker.core.schema import ensure_schema
     from tracker.link import index
     from tracker.link.link import link_claims
 
@@ -58,6 +59,7 @@ def measure(path: Path, top: int) -> dict:
     db.execute(f"DROP TABLE IF EXISTS {index.STATE_TABLE}")
     db.execute("DELETE FROM paper_evidence")
     db.conn.commit()
+    ensure_schema(db)  # the index tables again, empty
     load_claims(db, load_catalog(ROOT / "db" / "claims.yml"))
     claims = active_claims(db)
     papers = db["papers"].count

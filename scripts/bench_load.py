@@ -54,8 +54,8 @@ def peak_mb() -> float:
 
 
 def measure_tracker(path: Path, db_path: Path) -> dict:
-    from tracker.db import open_db
-    from tracker.load import load_file
+    from tracker.core.database import open_db
+    from tracker.papers.load import load_file
 
     if db_path.exists():
         db_path.unlink()
@@ -67,7 +67,7 @@ def measure_tracker(path: Path, db_path: Path) -> dict:
 
 
 def measure_parse(path: Path) -> dict:
-    from tracker.load import iter_file_records
+    from tracker.papers.load import iter_file_records
 
     start = time.perf_counter()
     count = sum(1 for _ in iter_file_records(path))

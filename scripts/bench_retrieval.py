@@ -83,11 +83,12 @@ class LinkerRetrieval:
     def __init__(self, corpus: dict[int, str]):
         import sqlite_utils
 
+        from tracker.core.schema import ensure_schema
         from tracker.link import index
 
         self.index = index
         self.db = sqlite_utils.Database(sqlite3.connect(":memory:"))
-        index.ensure_index(self.db)
+        ensure_schema(self.db)
         self.db.conn.executemany(
             f"INSERT INTO {index.FTS_TABLE} (rowid, title, abstract, mesh, keywords) VALUES (?, '', ?, '', '')",
             list(corpus.items()),

@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    from tracker.db import open_db
+    from tracker.core.database import open_db
 
     papers = open_db(path)["papers"].count
     print(f"{papers:,} papers; {args.concurrency} concurrent clients; {per_round * rounds} requests per page\n")

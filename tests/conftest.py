@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from tracker.cli import cli
-from tracker.db import open_db
+from tracker.core.database import open_db
 
 from .support.corpus import metapub_records
 from .support.fake_eutils import FakeEutils

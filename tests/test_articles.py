@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tracker.articles.classify import SentenceClassifier, hedges_in
 from tracker.articles.source import markdown_to_text, read_article_file
 from tracker.articles.store import add_article
 from tracker.articles.structure import parse_structure
 from tracker.claims.catalog import load_catalog
+from tracker.claims.classify import SentenceClassifier, hedges_in
 from tracker.claims.evaluate import evaluate, read_gold
-from tracker.errors import InputError
+from tracker.claims.store import sentence_handler
+from tracker.core.errors import InputError
 
 from .support.pages import Pages
 
@@ -289,7 +290,7 @@ def test_a_failure_midway_leaves_nothing_half_stored(db, classifier, monkeypatch
 
     monkeypatch.setattr(classifier, "classify", failing)
     with pytest.raises(RuntimeError):
-        add_article(db, document, "001", classifier)
+        add_article(db, document, "001", sentence_handler(classifier))
     for table in ("articles", "article_versions", "article_blocks", "article_sentences", "claim_mentions"):
         assert db[table].count == 0, table
 

@@ -7,7 +7,7 @@ import yaml
 
 from tracker.claims.catalog import CATEGORIES, compile_term, load_catalog
 from tracker.claims.match import Matcher
-from tracker.errors import InputError
+from tracker.core.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLES = REPO / "db" / "articles"

@@ -2,8 +2,9 @@
 
 import socket
 
-from tracker.cli import cli
 from click.testing import CliRunner
+
+from tracker.cli import cli
 
 
 def test_help_lists_the_commands():

@@ -16,18 +16,31 @@ import bibtexparser
 import pytest
 import rispy
 from bibtexparser import middlewares
-from click.testing import CliRunner
-from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+from citeproc import (
+    Citation,
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+    formatter,
+)
 from citeproc.source.json import CiteProcJSON
+from click.testing import CliRunner
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
 from pylatexenc.latex2text import LatexNodes2Text
 
 from tracker.cli import cli
-from tracker.db import open_db
+from tracker.core.database import open_db
 from tracker.export.citations import page_range
 from tracker.export.formats import text_cell
-from tracker.export.tables import LINK_COLUMNS, PAPER_COLUMNS, TABLES, Filters, link_rows, paper_rows
+from tracker.export.tables import (
+    LINK_COLUMNS,
+    PAPER_COLUMNS,
+    TABLES,
+    Filters,
+    link_rows,
+    paper_rows,
+)
 
 from .support.built import REPO, built_records  # noqa: F401  (a fixture)
 

@@ -8,7 +8,7 @@ import pytest
 import sqlite_utils
 
 from tracker.link.curate import read_curation
-from tracker.link.evidence import evidence_level, paper_levels_for
+from tracker.papers.evidence import evidence_level, paper_levels_for
 
 from .support.corpus import metapub_records
 from .support.fake_eutils import FakeEutils

@@ -7,9 +7,9 @@ import zlib
 
 import pytest
 
-from tracker.errors import InputError
-from tracker.load import load_file, reparse
-from tracker.seed import load_seed
+from tracker.core.errors import InputError
+from tracker.papers.load import load_file, reparse
+from tracker.papers.seed import load_seed
 
 from .support.corpus import as_document, metapub_records
 

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tracker.db import open_db
+from tracker.core.database import open_db
 from tracker.ops.digest import make_digest
 from tracker.ops.job import log_to_file
 from tracker.ops.lock import sync_lock
 
-from .test_sync import KEY, TERM, env_for
+from .support.eutils_env import KEY, TERM, env_for
+from .support.serving import get
 
 REPO = Path(__file__).resolve().parents[1]
 OTHER_TERM = "mitragynine[tiab]"
@@ -162,8 +163,6 @@ def test_digest_reports_new_links_and_retractions_once(run, job, fake, records, 
     printed = run("digest")
     assert printed.exit_code == 0 and "**Retracted**" in printed.stdout  # the latest digest with news
     # The Atom feed Datasette serves.
-    from .test_serve import get
-
     response = get(db_path, "/tracker/digest.atom")
     assert response.status_code == 200
     feed = etree.fromstring(response.content)
@@ -224,7 +223,9 @@ def test_scripts_sync_is_silent_and_says_when_it_is_already_running(fake, record
     env = {**os.environ, **env_for(fake), "TRACKER_DB": str(db), "TRACKER_VENV": sys.prefix}
     env.pop("NCBI_API_KEY", None)
     command = ["bash", str(REPO / "scripts/sync"), "--searches", str(searches_file), "--no-semantic"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    elsewhere = tmp_path / "elsewhere"  # cron starts jobs in the home folder, not the project
+    elsewhere.mkdir()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=elsewhere)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
     log = (tmp_path / "db" / "logs" / "sync.log").read_text(encoding="utf-8")

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from tracker.errors import InputError
-from tracker.pubmed.parse import iter_xml_records
+from tracker.core.errors import InputError
+from tracker.papers.parse import iter_xml_records
 
 
 def parse(path):
@@ -224,8 +224,8 @@ def test_nlm_category_kept(fixtures):
 
 def test_retraction_flags():
     # No fixture is a retracted paper; the rule itself: either PubMed signal marks it retracted.
-    from tracker.pubmed.parse import _flags
+    from tracker.papers.records import flags
 
-    assert _flags(["Journal Article", "Retracted Publication"], [])["retracted"] == 1
-    assert _flags(["Journal Article"], [{"ref_type": "RetractionIn"}])["retracted"] == 1
-    assert _flags(["Retraction of Publication"], [{"ref_type": "RetractionOf"}])["retracted"] == 0
+    assert flags(["Journal Article", "Retracted Publication"], [])["retracted"] == 1
+    assert flags(["Journal Article"], [{"ref_type": "RetractionIn"}])["retracted"] == 1
+    assert flags(["Retraction of Publication"], [{"ref_type": "RetractionOf"}])["retracted"] == 0

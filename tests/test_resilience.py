@@ -16,10 +16,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-
 from .support.corpus import copies, metapub_records
+from .support.eutils_env import TERM, env_for
 from .support.serving import TRACKER, tracker_serve
-from .test_sync import TERM, env_for
 
 REPO = Path(__file__).resolve().parents[1]
 TRIALS = 20

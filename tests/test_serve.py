@@ -1,24 +1,15 @@
 """Datasette pages, through Datasette's own ASGI client, on a database built the way scripts/run builds it."""
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-from tracker.serve import datasette_args, make_datasette, metadata_for
+from tracker.serve.datasette import datasette_args, metadata_for
 
 from .support.built import built  # noqa: F401  (a fixture)
+from .support.serving import get
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def get(path, url):
-    datasette = make_datasette(path, REPO / "db/metadata.yml", REPO / "db/templates")
-
-    async def fetch():
-        return await datasette.client.get(url)
-
-    return asyncio.run(fetch())
 
 
 @pytest.mark.parametrize("url", [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -43,3 +44,15 @@ def tracker_serve(db: Path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def get(path, url):
+    """A page of the same Datasette `tracker serve` runs, through Datasette's own ASGI client (no server)."""
+    from tracker.serve.datasette import make_datasette
+
+    datasette = make_datasette(path, REPO / "db/metadata.yml", REPO / "db/templates")
+
+    async def fetch():
+        return await datasette.client.get(url)
+
+    return asyncio.run(fetch())

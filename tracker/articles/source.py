@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..errors import InputError
+from ..core.errors import InputError
+from ..core.sniff import looks_like_html
+from ..core.yamlfile import read_yaml_list
 
 MAX_BYTES = 5 * 1024 * 1024  # a long web article is well under 1 MB
 FETCH_TIMEOUT_SECONDS = 20
@@ -34,6 +36,39 @@ class Document:
     text: str  # plain text, one block per line
     title: str | None = None
     headings: list[str] = field(default_factory=list)  # lines the source marked as headings
+
+
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+INDEX_FILE = "index.yml"  # in an articles folder: notes on each article, by id
+_URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://")
+
+
+def is_url(source: str) -> bool:
+    return bool(_URL.match(source))
+
+
+def expand_inputs(inputs) -> list[tuple[str, str | None]]:
+    """Inputs as (path or URL, note). A folder stands for its article files, with notes from its index.yml."""
+    expanded = []
+    for item in inputs:
+        path = Path(item)
+        if is_url(item) or not path.is_dir():
+            expanded.append((item, None))
+            continue
+        notes = {}
+        if (path / INDEX_FILE).exists():
+            entries = read_yaml_list(path / INDEX_FILE, "articles", "notes on the folder's articles, by id")
+            notes = {str(e["id"]): str(e.get("note") or "").strip() for e in entries if isinstance(e, dict)}
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.name.lower() != "readme.md")
+        if not files:
+            raise InputError(f"{path}: no article files (.txt, .md, .html) in this folder")
+        expanded.extend((str(p), notes.get(p.stem)) for p in files)
+    return expanded
+
+
+def read_article(source: str) -> "Document":
+    """An article from a file or an http(s) URL."""
+    return fetch_article(source) if is_url(source) else read_article_file(source)
 
 
 def article_id_for(source: str) -> str:
@@ -71,8 +106,7 @@ def decode_text(data: bytes, where: str, encoding: str | None = None) -> str:
 def _sniff_type(path: Path, text: str) -> str:
     if path.suffix.lower() in TEXT_SUFFIXES:
         return TEXT_SUFFIXES[path.suffix.lower()]
-    head = text[:512].lstrip().lower()
-    return "text/html" if head.startswith(("<!doctype html", "<html")) else "text/plain"
+    return "text/html" if looks_like_html(text) else "text/plain"
 
 
 def read_article_file(path: str | Path) -> Document:

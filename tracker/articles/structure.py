@@ -4,7 +4,7 @@ Every piece carries character offsets into the article text such that `text[star
 exactly that piece, so a claim can always be quoted and highlighted where it stands.
 
 The input is plain text with one block per line (what the five source articles are, and what
-`source.py` turns Markdown and HTML into). Block kinds follow ../shared/articles/README.md:
+`source.py` turns Markdown and HTML into). Block kinds follow db/articles/README.md:
 a title line, a lead summary, a teaser in quotes, a list of section headings repeated later as
 heading lines, bullet items, paragraphs, a closing paragraph and a disclaimer.
 """

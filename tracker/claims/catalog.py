@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
-from ..yamlfile import read_yaml_list
+from ..core.errors import InputError
+from ..core.paths import CLAIMS
+from ..core.yamlfile import read_yaml_list
 
-DEFAULT_CLAIMS = Path("db/claims.yml")
+DEFAULT_CLAIMS = CLAIMS
 CATEGORIES = (
     "mechanism",
     "withdrawal",

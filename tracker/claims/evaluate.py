@@ -13,13 +13,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..articles.classify import SentenceClassifier
 from ..articles.source import read_article_file
 from ..articles.structure import parse_structure
-from ..errors import InputError
+from ..core.errors import InputError
+from ..core.files import reading
+from ..core.paths import GOLD
 from .catalog import Claim
+from .classify import SentenceClassifier
 
-DEFAULT_GOLD = Path("tests/gold/article_sentences.tsv")
+DEFAULT_GOLD = GOLD
 LABELS = ("claim", "advice", "heading", "question", "other")
 
 
@@ -36,11 +38,8 @@ class GoldSentence:
 
 def read_gold(path: str | Path = DEFAULT_GOLD) -> list[GoldSentence]:
     path = Path(path)
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such gold file") from None
+    with reading(path, "the gold file"), path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
     gold = []
     for number, row in enumerate(rows, start=2):
         if row.get("label") not in LABELS:

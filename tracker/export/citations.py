@@ -15,9 +15,13 @@ import logging
 import re
 from typing import Iterable, TextIO
 
-from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
+from pylatexenc.latexencode import (
+    RULE_DICT,
+    UnicodeToLatexConversionRule,
+    UnicodeToLatexEncoder,
+)
 
-from .tables import doi_url, pubmed_url
+from ..core.urls import doi_url, pubmed_url
 
 logging.getLogger("pylatexenc").setLevel(logging.ERROR)  # a character without a LaTeX command is kept, not an error
 

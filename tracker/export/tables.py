@@ -11,17 +11,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
-from urllib.parse import quote
 
 import sqlite_utils
 
 from ..claims.catalog import CATEGORIES
-from ..errors import TrackerError
-from ..link.curate import STANCES
-from ..link.evidence import LEVELS, paper_levels_for
+from ..core.errors import TrackerError
+from ..core.urls import doi_url, pubmed_url
+from ..core.vocabulary import LEVELS, STANCES
 
 UNDECIDED = "undecided"
-PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 
 
 @dataclass(frozen=True)
@@ -229,15 +227,6 @@ def _where(conditions: list[str]) -> str:
     return ("WHERE " + " AND ".join(conditions)) if conditions else ""
 
 
-def pubmed_url(pmid) -> str:
-    return PUBMED_URL.format(pmid=pmid)
-
-
-def doi_url(doi: str | None) -> str | None:
-    # DOIs may hold characters a URL may not (<, >, #, spaces in old SICI DOIs).
-    return "https://doi.org/" + quote(doi, safe="/:;()._-") if doi else None
-
-
 def _with_urls(row: dict) -> dict:
     row["pubmed_url"] = pubmed_url(row["pmid"])
     row["doi_url"] = doi_url(row.get("doi"))
@@ -315,13 +304,13 @@ def paper_records(db: sqlite_utils.Database, filters: Filters, batch: int = 500)
         inner = _evidence_conditions(filters, params, "ce.")
         conditions.append(f"EXISTS (SELECT 1 FROM claim_evidence ce WHERE ce.pmid = p.pmid AND {' AND '.join(inner)})")
     conditions += _since_condition(filters, params, "p.pub_date")
-    sql = f"SELECT p.* FROM papers p {_where(conditions + ['p.deleted IS NOT 1'])} ORDER BY p.pmid"
+    sql = (f"SELECT p.*, e.level AS evidence_level FROM papers p LEFT JOIN paper_evidence e ON e.pmid = p.pmid "
+           f"{_where(conditions + ['p.deleted IS NOT 1'])} ORDER BY p.pmid")
     cursor = db.execute(sql, params)
     names = [d[0] for d in cursor.description]
     while chunk := cursor.fetchmany(batch):
         papers = [dict(zip(names, values)) for values in chunk]
         pmids = [p["pmid"] for p in papers]
-        levels = paper_levels_for(db, pmids)
         people = people_of(db, pmids)
         claims: dict[int, list[str]] = {}
         marks = ", ".join("?" for _ in pmids)
@@ -336,7 +325,6 @@ def paper_records(db: sqlite_utils.Database, filters: Filters, batch: int = 500)
             mesh.setdefault(pmid, []).append(descriptor)
         for paper in papers:
             paper["mesh"] = mesh.get(paper["pmid"], [])
-            paper["evidence_level"] = levels[paper["pmid"]].level if paper["pmid"] in levels else None
             if filters.levels and paper["evidence_level"] not in filters.levels:
                 continue
             paper["authors"] = people.get(paper["pmid"], {}).get("author", [])

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..errors import InputError
-from ..store import utc_now
-from .evidence import paper_levels_for
+from ..core.clock import utc_now
+from ..core.errors import InputError
+from ..core.files import reading
+from ..core.paths import CURATION
+from ..core.vocabulary import STANCES
+from ..papers.evidence import paper_levels_for
 
-DEFAULT_CURATION = Path("db/curation.csv")
-STANCES = ("supports", "contradicts", "mentions", "unrelated")
+DEFAULT_CURATION = CURATION
 COLUMNS = ("claim_id", "pmid", "stance", "note", "reviewer", "date")
 
 
@@ -47,35 +49,32 @@ class CurationLoad:
     conflicts: list[str] = field(default_factory=list)
 
 
+def _decision(row: dict, line: int, path: Path) -> Decision:
+    claim_id = (row.get("claim_id") or "").strip()
+    pmid = (row.get("pmid") or "").strip()
+    stance = (row.get("stance") or "").strip().lower()
+    date = (row.get("date") or "").strip()
+    if not claim_id:
+        raise InputError(f"{path}, line {line}: claim_id is empty")
+    if not pmid.isdigit():
+        raise InputError(f"{path}, line {line}: pmid {pmid!r} is not a PubMed id (digits only)")
+    if stance not in STANCES:
+        raise InputError(f"{path}, line {line}: stance {stance!r} is not one of {', '.join(STANCES)}")
+    if date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise InputError(f"{path}, line {line}: date {date!r} is not YYYY-MM-DD")
+    return Decision(claim_id, int(pmid), stance, (row.get("note") or "").strip(), (row.get("reviewer") or "").strip(),
+                    date, line)
+
+
 def read_curation(path: str | Path = DEFAULT_CURATION) -> list[Decision]:
     path = Path(path)
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with reading(path, "decisions live in db/curation.csv"), path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
             missing = [c for c in ("claim_id", "pmid", "stance") if c not in (reader.fieldnames or [])]
             if missing:
                 raise InputError(f"{path}: the header must name {', '.join(COLUMNS)} (missing: {', '.join(missing)})")
-            decisions = []
-            for row in reader:
-                line = reader.line_num
-                claim_id = (row.get("claim_id") or "").strip()
-                pmid = (row.get("pmid") or "").strip()
-                stance = (row.get("stance") or "").strip().lower()
-                date = (row.get("date") or "").strip()
-                if not claim_id:
-                    raise InputError(f"{path}, line {line}: claim_id is empty")
-                if not pmid.isdigit():
-                    raise InputError(f"{path}, line {line}: pmid {pmid!r} is not a PubMed id (digits only)")
-                if stance not in STANCES:
-                    raise InputError(f"{path}, line {line}: stance {stance!r} is not one of {', '.join(STANCES)}")
-                if date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-                    raise InputError(f"{path}, line {line}: date {date!r} is not YYYY-MM-DD")
-                decisions.append(Decision(claim_id, int(pmid), stance, (row.get("note") or "").strip(),
-                                          (row.get("reviewer") or "").strip(), date, line))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (decisions live in db/curation.csv)") from None
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+            decisions = [_decision(row, reader.line_num, path) for row in reader]
     except csv.Error as error:
         raise InputError(f"{path}: not readable as CSV: {error}") from None
     return decisions

@@ -11,11 +11,13 @@ import json
 import re
 
 import sqlite_utils
+from sqlite_utils.utils import chunks
 
 from ..claims.catalog import Claim, normalise
 from ..claims.match import STOP_WORDS
+from ..core.schema import PAPER_SEARCH
 
-FTS_TABLE = "paper_search"
+FTS_TABLE = PAPER_SEARCH  # declared in core/schema.py
 STATE_TABLE = "paper_search_state"
 # bm25() column weights: title, abstract, mesh, keywords
 COLUMN_WEIGHTS = (4.0, 1.0, 2.0, 2.0)
@@ -23,19 +25,8 @@ QUERY_STOP = STOP_WORDS | {"kratom's", "mitragyna", "speciosa", "kratom", "like"
                       "usually", "people", "serve", "can", "than"}
 
 
-def ensure_index(db: sqlite_utils.Database) -> None:
-    if not db[FTS_TABLE].exists():
-        db.execute(
-            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, abstract, mesh, keywords, "
-            "tokenize = 'porter unicode61 remove_diacritics 2')"
-        )
-    if not db[STATE_TABLE].exists():
-        db[STATE_TABLE].create({"pmid": int, "content_hash": str}, pk="pmid")
-
-
 def refresh_index(db: sqlite_utils.Database) -> int:
     """Index new and changed papers; returns how many were (re)indexed."""
-    ensure_index(db)
     stale = [
         row[0]
         for row in db.execute(
@@ -46,8 +37,8 @@ def refresh_index(db: sqlite_utils.Database) -> int:
     if not stale:
         return 0
     with db.atomic():
-        for start in range(0, len(stale), 500):
-            chunk = stale[start:start + 500]
+        for chunk in chunks(stale, 500):
+            chunk = list(chunk)
             marks = ", ".join("?" for _ in chunk)
             mesh: dict[int, list[str]] = {}
             for pmid, descriptor in db.execute(

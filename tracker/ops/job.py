@@ -1,8 +1,8 @@
-"""The scheduled job behind scripts/sync: sync every search, link, digest, export; recorded in job_runs.
+"""The scheduled job behind scripts/sync: the pipeline, silent, logged, locked and recorded in job_runs.
 
-Outcome and exit code: ok (0) when every search synced; partial (2) when some searches failed
-but others synced (their batches are kept, the next run finishes the rest); failed (1) when
-nothing could be synced (PubMed unreachable, every search failed) or a later step broke.
+Outcome and exit code (pipeline.ExitCode): ok (0) when every search synced; partial (2) when some
+searches failed but others synced (their batches are kept, the next run finishes the rest); failed
+(1) when nothing could be synced (PubMed unreachable, every search failed) or a later stage broke.
 A job that finds another sync holding the lock exits 75 without touching anything (lock.py).
 """
 
@@ -14,58 +14,21 @@ import logging
 import logging.handlers
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
-from ..claims.store import active_claims
-from ..errors import TrackerError
-from ..export.tables import Filters
-from ..export.write import write_export
-from ..files import open_output
-from ..link.link import link_claims
-from ..pubmed.sync import sync_each
-from ..store import utc_now
-from .digest import Digest, make_digest, write_digest_file
+from ..core.clock import utc_now
+from ..core.database import open_db
+from ..core.errors import TrackerError
+from ..core.secrets import RedactFilter
+from ..papers.client import EutilsClient
+from ..papers.searches import claim_searches, load_searches
+from .lock import AlreadyRunning, sync_lock
+from .pipeline import Outcome, Run, run_pipeline
 
 log = logging.getLogger("tracker.job")
-EXIT_CODES = {"ok": 0, "failed": 1, "partial": 2}
 LOG_MAX_BYTES = 1_000_000
 LOG_BACKUPS = 5
-
-
-@dataclass
-class JobResult:
-    status: str = "running"
-    searches_ok: int = 0
-    failures: list[str] = field(default_factory=list)
-    new: int = 0
-    updated: int = 0
-    new_links: int = 0
-    digest: Digest | None = None
-    digest_file: Path | None = None
-    exports: list[Path] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.status]
-
-
-class _Redact(logging.Filter):
-    """Belt and braces: whatever a message holds, the API key never reaches the log file."""
-
-    def __init__(self, secret: str | None) -> None:
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secret:
-            message = record.getMessage()
-            if self.secret in message:
-                record.msg, record.args = message.replace(self.secret, "[NCBI_API_KEY]"), None
-        return True
 
 
 @contextlib.contextmanager
@@ -75,7 +38,7 @@ def log_to_file(path: str | Path, max_bytes: int = LOG_MAX_BYTES, backups: int =
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
-    handler.addFilter(_Redact(os.environ.get("NCBI_API_KEY")))
+    handler.addFilter(RedactFilter(os.environ.get("NCBI_API_KEY")))
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     root.handlers[:] = [handler]
@@ -88,71 +51,63 @@ def log_to_file(path: str | Path, max_bytes: int = LOG_MAX_BYTES, backups: int =
         root.setLevel(level)
 
 
-EXPORTS = (("links.csv", "links", "csv"), ("claims.csv", "claims", "csv"), ("report.md", "report", "md"),
-           ("papers.bib", "papers", "bibtex"))
+@dataclass
+class JobOptions:
+    searches_path: Path
+    log_file: Path
+    digest_dir: Path
+    exports_dir: Path | None = None
+    semantic: object = None
+    setup: str = "never"  # never | if-new | always: when to load the project's files first
+    log_max_bytes: int = LOG_MAX_BYTES
+    log_backups: int = LOG_BACKUPS
 
 
-def write_exports(db: sqlite_utils.Database, folder: str | Path) -> list[Path]:
-    """The files a git-scraping workflow commits: links and claims as CSV, the report, the citations."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, what, fmt in EXPORTS:
-        with open_output(folder / name) as handle:
-            write_export(db, what, fmt, Filters(), handle)
-        written.append(folder / name)
-    return written
+def _say(line: str, problem: bool = False) -> None:
+    log.log(logging.ERROR if problem else logging.INFO, "%s", line)
 
 
-def run_job(db: sqlite_utils.Database, client, searches: list, *, semantic=None, digest_dir: str | Path | None = None,
-            exports_dir: str | Path | None = None) -> JobResult:
-    started = time.monotonic()
-    result = JobResult()
+def run_job(db_path: str | os.PathLike, options: JobOptions, client=None) -> Outcome:
+    """Lock, log and run the pipeline (with the setup stages as `options.setup` says). Raises AlreadyRunning."""
+    with log_to_file(options.log_file, options.log_max_bytes, options.log_backups):
+        try:
+            with sync_lock(db_path):
+                return _locked_job(db_path, options, client)
+        except AlreadyRunning as error:
+            log.warning("%s", error)
+            raise
+        except TrackerError as error:
+            log.error("%s", error)
+            raise
+
+
+def _locked_job(db_path, options: JobOptions, client) -> Outcome:
+    new = not Path(db_path).exists()
+    db = open_db(db_path)
+    searches = load_searches(options.searches_path) + claim_searches(db)
     with db.atomic():
         job_id = db["job_runs"].insert({"started_at": utc_now(), "status": "running"}).last_pk
-    log.info("job %s: syncing %d searches", job_id, len(searches))
+    started = time.monotonic()
+    log.info("job %s: syncing %d searches%s", job_id, len(searches), " into a new database" if new else "")
+    outcome = Outcome()
     try:
-        summaries, result.failures, unreachable = sync_each(db, client, searches)
-        if unreachable:
-            log.error("%s", unreachable)
-        result.searches_ok = len(summaries)
-        result.new = sum(s.new for s in summaries)
-        result.updated = sum(s.updated for s in summaries)
-        for s in summaries:
-            log.info("%s (%s): %d found, %d fetched, %d new, %d updated, %d requests",
-                     s.search, s.mode, s.found, s.fetched, s.new, s.updated, s.requests)
-        for failure in result.failures:
-            log.error("sync failed: %s", failure)
-        if summaries:
-            claims = active_claims(db)
-            if claims:
-                links = link_claims(db, claims, semantic=semantic)
-                result.new_links = sum(r.new for r in links)
-                log.info("linked %d claims: %d new links", len(links), result.new_links)
-            result.digest = make_digest(db)
-            log.info("digest %d: %d new links, %d newly retracted", result.digest.id, result.digest.new_links,
-                     result.digest.retracted)
-            if digest_dir and not result.digest.empty:
-                result.digest_file = write_digest_file(result.digest, digest_dir)
-                log.info("digest written to %s", result.digest_file)
-            if exports_dir:
-                result.exports = write_exports(db, exports_dir)
-                log.info("exports written to %s", exports_dir)
-        result.status = "ok" if not result.failures else "partial" if summaries else "failed"
-        if result.status == "failed":
-            result.error = str(unreachable) if unreachable else "; ".join(result.failures)
-    except TrackerError as error:
-        result.status, result.error = "failed", str(error)
-        log.error("job %s failed: %s", job_id, error)
+        setup = options.setup == "always" or (options.setup == "if-new" and new)
+        run_pipeline(Run(db, client or EutilsClient(), searches, _say, setup=setup, scheduled=True,
+                         semantic=options.semantic, digest_dir=options.digest_dir,
+                         exports_dir=options.exports_dir, outcome=outcome))
     finally:
-        if result.status == "running":  # interrupted by something unexpected: say so, then let it rise
-            result.status, result.error = "failed", result.error or "interrupted"
-        with db.atomic():
-            db["job_runs"].update(job_id, {
-                "finished_at": utc_now(), "status": result.status, "searches_ok": result.searches_ok,
-                "searches_failed": json.dumps(result.failures), "new": result.new, "updated": result.updated,
-                "new_links": result.new_links, "digest_id": result.digest.id if result.digest else None,
-                "error": result.error,
-            })
-        log.info("job %s %s in %.1f s", job_id, result.status, time.monotonic() - started)
-    return result
+        _record(db, job_id, outcome)
+        if outcome.status == "failed":
+            log.error("job %s failed: %s", job_id, outcome.error)
+        log.info("job %s %s in %.1f s", job_id, outcome.status, time.monotonic() - started)
+    return outcome
+
+
+def _record(db, job_id: int, outcome: Outcome) -> None:
+    with db.atomic():
+        db["job_runs"].update(job_id, {
+            "finished_at": utc_now(), "status": outcome.status, "searches_ok": outcome.searches_ok,
+            "searches_failed": json.dumps(outcome.failures), "new": outcome.new, "updated": outcome.updated,
+            "new_links": outcome.new_links, "digest_id": outcome.digest.id if outcome.digest else None,
+            "error": outcome.error,
+        })

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import TrackerError
+from ..core.errors import TrackerError
 
 
 class AlreadyRunning(TrackerError):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ..claims.store import catalog_counts
 from .lock import running_sync
 
 DEFAULT_MAX_AGE_DAYS = 8.0  # a nightly sync may miss a few nights before someone is told
@@ -144,4 +145,22 @@ def status_text(status: Status) -> str:
     lines.append("claims without evidence: " + (", ".join(status.claims_without_evidence) or "none"))
     lines.append("warnings:" + ("" if status.warnings else " none"))
     lines += [f"  - {w}" for w in status.warnings]
+    return "\n".join(lines)
+
+
+def summary_text(db: sqlite_utils.Database) -> str:
+    """`tracker summary`: what the database holds, in three lines or so."""
+    papers, seeds, retracted, deleted = db.execute(
+        "SELECT count(*), sum(is_seed), sum(retracted), sum(deleted) FROM papers").fetchone()
+    c = catalog_counts(db)
+    lines = [
+        f"{papers} papers ({seeds or 0} starter records awaiting a sync, {retracted or 0} retracted, "
+        f"{deleted or 0} deleted by PubMed)",
+        f"{c['articles']} articles ({c['sentences']} sentences, {c['claim_sentences']} claims, {c['unmatched']} matching "
+        f"no canonical claim); {c['active_claims']} canonical claims ({c['retired_claims']} retired)",
+    ]
+    for search, finished in db.execute(
+        "SELECT search, max(finished_at) FROM sync_runs WHERE status = 'ok' GROUP BY search"
+    ):
+        lines.append(f"last successful sync of {search}: {finished}")
     return "\n".join(lines)

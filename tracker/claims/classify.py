@@ -1,0 +1,203 @@
+"""Classifying every sentence of an article: claim, advice, heading, question or other.
+
+The rules, in order (each decision records its reason):
+1. Titles, headings and contents items are `heading`; a sentence ending in '?' is a `question`;
+   a short list item without a verb ("Nausea and Vomiting") is `other`.
+2. Framing is masked before anything else is read: "has gained attention as a potential aid...",
+   "this article explores...", "further research is needed..." assert nothing checkable.
+3. A sentence is about kratom when it names kratom or its alkaloids, or stands in a paragraph
+   that does and does not open on a subject of its own (opioids, withdrawal, symptoms).
+4. About kratom and matching a canonical claim: `claim`, unless it is advice ("should", "consult",
+   "it's crucial to") and asserts nothing in a clause of its own ("have reported", "can cause").
+   About kratom with an assertion ("can cause", "is considered") but no catalog match: `claim`,
+   kept for review as unmatched.
+5. Otherwise advice cues make `advice`; the rest is `other` (background, framing, marketing).
+Hedging ("may", "potentially", "research suggests") is recorded for every sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .catalog import CATEGORIES, Claim, normalise
+from .match import Match, Matcher
+
+
+def _any(*patterns: str) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+KRATOM = _any(r"\bkratom", r"\bmitragyn", r"\bmitraginin", r"hydroxymitragynine", r"\bspeciosa\b", r"\bketum\b")
+# A sentence that opens on a subject of its own is background, even in a paragraph about kratom.
+BACKGROUND_OPENING = _any(
+    r"^\W*(opioids?|withdrawal|cravings|common|these symptoms|the symptoms|these drugs|the brain|the severity)\b",
+    r"^\W*many (individuals|people) (going through|in|with)\b",
+    r"^\W*(when|if) (individuals|someone|use|you)\b",
+)
+FRAMING = _any(
+    # attention and popularity, up to a reason ("due to ...") or an asserted effect ("offering ...")
+    r"\b(?:has |have |is )?(?:gained|gaining|sparked|emerged|emerges|growing)\b.*?(?=,|;|\.|\bdue to\b|\bbecause\b|\boffering\b|$)",
+    r"\b(?:led|leading) (?:some |many )?(?:individuals|people|users) to (?:explore|try|consider)[^,.;]*",
+    # the article talking about itself
+    r"\b(?:this|the) (?:comprehensive )?(?:article|guide|blog|post)\b[^.;]*",
+    r"\bin this (?:comprehensive )?(?:article|guide|blog|post)\b[^.;]*",
+    r"\bwe(?:'ll| will)? (?:also )?(?:explore|delve|cover|discuss|look)\b[^.;]*",
+    # research still to be done
+    r"\bfurther (?:research|studies|study|exploration)\b[^,.;]*",
+    r"\b(?:research|studies)\b[^,.;]*?\b(?:is|are) (?:still )?(?:ongoing|evolving)\b[^,.;]*",
+    r"^[^,.;]*\bis a topic of (?:ongoing )?(?:research|debate|discussion)\b[^,.;]*",
+    r"\bresearch ongoing\b",
+    # marketing imperatives ("Embrace a path to recovery ...")
+    r"^\W*(?:embrace|experience|discover|unlock|join|say goodbye)\b[^.;]*",
+)
+ADVICE = _any(
+    r"\bshould\b",
+    r"\bmust\b",
+    r"\bconsult",
+    r"\bit(?:'s| is) (?:crucial|essential|important|vital|recommended|advisable|wise|best)\b(?! to note)",
+    r"\bis (?:crucial|essential|vital|recommended|advised|paramount|critical)\b",
+    r"\b(?:are|remain) (?:critical|paramount|essential|crucial)\b",
+    r"\brequires? careful\b",
+    r"\bwith caution\b",
+    r"\bnecessitates? caution\b",
+    r"\bsafety precautions\b",
+    r"\bresponsibl[ey]\b",
+    r"\bguidelines\b",
+    r"\bseek(?:ing)? (?:professional|medical|guidance)",
+    r"\bsafe (?:kratom )?(?:use|usage) (?:involves|requires|means)\b",
+    r"^\W*(?:always|never|consult|start|begin|avoid|seek|talk|speak|ask|check|monitor|keep|"
+    r"research and choose|choose|do not|don't|remember|try|use)\b",
+)
+# A clause that asserts something, as opposed to advice that merely mentions a risk.
+ASSERTION = _any(
+    r"\binteracts?\b",
+    r"\b(?:can|may|could|will) (?:cause|lead|help|provide|produce|vary|prevent|raise|increase|damage)\b",
+    r"\b(?:causes?|caused|leads? to|prevents?)\b",
+    r"\b(?:is|are) considered\b",
+    r"\b(?:has|have) (?:reported|found|shown|been shown|been linked)\b",
+    r"\bexists?\b",
+    r"\bvouch",
+    r"\b(?:suggests?|indicates?|shows?)\b",
+    r"\b(?:is|are) known\b",
+    r"\bposes?\b",
+    r"\bhighlight\w*",
+    r"\bplays? an? (?:\w+ )?role\b",
+    r"\bpersists?\b",
+    r"\bcontains?\b",
+    r"\baccording to (?:research|studies|science|experts)\b",
+    r"\bbinds?\b",
+    r"\b(?:linked|associated) (?:to|with)\b",
+    r"\bis (?:safe|addictive|dangerous|toxic|illegal|legal|banned|regulated|scheduled)\b",
+)
+HEDGES = _any(
+    r"\bmay\b",
+    r"\bmight\b",
+    r"\bcould\b",
+    r"\bpotential(?:ly)?\b",
+    r"\bpossibl[ey]\b",
+    r"\b(?:research|studies|evidence|findings) (?:suggests?|indicates?)\b",
+    r"\bsuggests?\b",
+    r"\bsome (?:studies|research)\b",
+    r"\b(?:is|are) considered\b",
+    r"\bappears?\b",
+    r"\blikely\b",
+    r"\bfurther (?:research|studies)\b",
+    r"\binitial findings\b",
+    r"\banecdotal\b",
+    r"\bwhile promising\b",
+)
+LIST_FRAGMENT_MAX_WORDS = 6
+CATEGORY_WORDS = {
+    "liver": r"\bliver\b|hepat",
+    "respiratory": r"respirat|breathing",
+    "dependence": r"addict|dependen|tolerance|abuse",
+    "interactions": r"interact",
+    "dosage": r"\bdos(?:e|es|age|ing)\b",
+    "mood-cognition": r"\bmood|adhd|focus|anxiety|depress",
+    "product-regulation": r"recall|strain|legal|regulat|quality|contamina",
+    "mechanism": r"receptor|agonist|alkaloid|compound|analgesi|pain",
+    "withdrawal": r"withdrawal|craving|detox",
+    "safety": r"\bsafe|risk|side effect|adverse|toxic",
+}
+
+
+@dataclass
+class Classification:
+    label: str  # claim | advice | heading | question | other
+    reason: str
+    hedges: list[str] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    category: str | None = None
+
+    @property
+    def hedged(self) -> bool:
+        return bool(self.hedges)
+
+
+def mask_framing(text: str) -> str:
+    """The sentence with framing phrases blanked out (same length, so offsets still hold)."""
+    plain = normalise(text)
+    for match in FRAMING.finditer(plain):
+        plain = plain[: match.start()] + " " * (match.end() - match.start()) + plain[match.end():]
+    return plain
+
+
+def hedges_in(text: str) -> list[str]:
+    return sorted({m.group(0).lower() for m in HEDGES.finditer(normalise(text))})
+
+
+def category_of(text: str, matches: list[Match], claims: dict[str, Claim]) -> str | None:
+    if matches:
+        return claims[matches[0].claim_id].category
+    plain = normalise(text)
+    for category, pattern in CATEGORY_WORDS.items():
+        if re.search(pattern, plain):
+            return category
+    return None
+
+
+assert set(CATEGORY_WORDS) == set(CATEGORIES)
+
+
+class SentenceClassifier:
+    def __init__(self, claims: list[Claim]):
+        self.claims = {c.id: c for c in claims}
+        self.matcher = Matcher(claims)
+
+    def classify(self, text: str, block_kind: str, block_text: str) -> Classification:
+        hedges = hedges_in(text)
+        stripped = re.sub(r"\s*\([^()]*\)$", "", text.strip().rstrip("”\"’ ")).rstrip("”\"’ ")
+        if block_kind in ("title", "heading", "contents_item"):
+            return Classification("heading", f"a {block_kind.replace('_', ' ')}", hedges)
+        if re.fullmatch(r"\(\s*see\b[^()]*\)\W*", text.strip(), re.IGNORECASE):
+            return Classification("other", "a cross-reference", hedges)
+        if stripped.endswith("?"):
+            return Classification("question", "ends with a question mark", hedges)
+        if block_kind == "list_item" and len(text.split()) <= LIST_FRAGMENT_MAX_WORDS and stripped[-1:] not in ".!":
+            return Classification("other", "a list item without a sentence", hedges)
+
+        masked = mask_framing(text)
+        plain = normalise(text)
+        names_kratom = bool(KRATOM.search(plain))
+        about = names_kratom or (
+            bool(KRATOM.search(normalise(block_text))) and not BACKGROUND_OPENING.search(plain)
+        )
+        advice = ADVICE.search(plain)
+        assertion = ASSERTION.search(masked)
+        matches = self.matcher.match(masked) if about else []
+        rule_matches = [m for m in matches if m.method == "rule"]
+
+        if rule_matches and (not advice or assertion):
+            why = "matches a canonical claim" + (f" and asserts ('{assertion.group(0)}')" if advice else "")
+            return self._claim(text, rule_matches, why, hedges)
+        if about and assertion and not advice and not rule_matches:
+            return self._claim(text, matches, f"asserts ('{assertion.group(0)}') about kratom", hedges)
+        if advice:
+            return Classification("advice", f"advice ('{advice.group(0).strip()}')", hedges)
+        if not about:
+            return Classification("other", "not about kratom (background)", hedges)
+        return Classification("other", "no checkable assertion (framing or marketing)", hedges)
+
+    def _claim(self, text, matches, why, hedges) -> Classification:
+        return Classification("claim", why, hedges, matches, category_of(text, matches, self.claims))

@@ -1,0 +1,70 @@
+"""`tracker claims ...`: the canonical claims (db/claims.yml), their mentions and their evidence."""
+
+from __future__ import annotations
+
+import click
+
+from ..claims.catalog import load_catalog
+from ..claims.store import claim_listing, load_claims, unmatched_sentences
+from ..core import paths
+from ..link.summary import claim_summaries, summary_line
+from .common import all_option, open_database, project_file_argument
+
+
+@click.group()
+def claims():
+    """The canonical claims (db/claims.yml) and the mentions matched to them."""
+
+
+@claims.command("load")
+@project_file_argument("path", paths.CLAIMS)
+@click.pass_context
+def claims_load(ctx, path):
+    """Load the claim catalog (idempotent) and match every stored sentence again.
+
+    A claim no longer in the file is retired: kept with its mentions and links, not deleted.
+    """
+    catalog = load_catalog(path)
+    result = load_claims(open_database(ctx), catalog)
+    click.echo(
+        f"{len(catalog)} claims in {path}: {len(result.added)} new, {len(result.changed)} changed, "
+        f"{result.unchanged} unchanged, {len(result.revived)} back from retirement, {len(result.retired)} retired"
+    )
+    for claim_id in result.retired:
+        click.echo(f"  retired: {claim_id}")
+    click.echo(f"{result.sentences} sentences matched again: {result.claim_sentences} claims, "
+               f"{result.unmatched} matching no canonical claim")
+
+
+@claims.command("list")
+@all_option
+@click.pass_context
+def claims_list(ctx, show_all):
+    """The canonical claims with how many article sentences make each."""
+    for row in claim_listing(open_database(ctx), include_retired=show_all):
+        status = "" if row["status"] == "active" else f" [{row['status']}]"
+        click.echo(f"{row['id']}{status} ({row['category']}): {row['mentions']} mentions in {row['articles']} articles")
+        click.echo(f"    {row['statement']}")
+
+
+@claims.command("unmatched")
+@click.pass_context
+def claims_unmatched(ctx):
+    """Claim sentences that match no canonical claim: candidates for db/claims.yml."""
+    rows = unmatched_sentences(open_database(ctx))
+    if not rows:
+        click.echo("Every claim sentence matches a canonical claim.")
+    for row in rows:
+        click.echo(f"{row['id']} ({row['category'] or 'no category'}): {row['text']}")
+
+
+@claims.command("summary")
+@all_option
+@click.pass_context
+def claims_summary(ctx, show_all):
+    """Per claim: papers by stance and evidence level, the newest paper, and warning flags."""
+    for row in claim_summaries(open_database(ctx), include_retired=show_all):
+        click.echo(summary_line(row))
+
+
+COMMANDS = (claims,)

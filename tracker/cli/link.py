@@ -1,0 +1,71 @@
+"""`tracker link` and `tracker curate`: the papers that bear on each claim, and a person's decisions."""
+
+from __future__ import annotations
+
+import click
+
+from ..core import paths
+from ..link.curate import load_curation, read_curation
+from ..link.link import DEFAULT_TOP, claims_to_link, link_claims
+from ..link.semantic import semantic_index
+from .common import (
+    Progress,
+    open_database,
+    project_file_argument,
+    quiet_option,
+    semantic_option,
+)
+
+
+@click.command("link")
+@click.option("--claim", "claim_ids", multiple=True, help="Link only this claim (repeatable). Default: all active claims.")
+@click.option("--top", type=click.IntRange(1, 10000), default=DEFAULT_TOP, show_default=True,
+              help="Candidate papers to keep per claim.")
+@semantic_option
+@quiet_option("No progress and no summary.")
+@click.pass_context
+def link(ctx, claim_ids, top, use_semantic, quiet):
+    """Find the papers that bear on each canonical claim and store them in claim_papers.
+
+    Candidates come from the claim's own PubMed search (synced as claim-<id>), full-text
+    retrieval over titles, abstracts, MeSH and keywords with the claim's synonyms, and, with the
+    semantic extra installed, embedding similarity. Each link keeps its scores, the methods that
+    found it, its rank, the paper's evidence level and flags, and the abstract sentence that best
+    matches the claim. Relinking adds and updates; it never deletes a link or a person's stance.
+    """
+    database = open_database(ctx)
+    claims = claims_to_link(database, claim_ids)
+    semantic = semantic_index(use_semantic)
+    progress = Progress(quiet)
+    results = link_claims(database, claims, top=top, semantic=semantic,
+                          progress=lambda number, total, claim_id: progress.show(f"linking {number}/{total}: {claim_id}"))
+    progress.done()
+    if not quiet:
+        methods = "PubMed search, full text" + (", semantic" if semantic else "")
+        click.echo(f"Linked {len(results)} claims ({methods}):")
+        for stats in results:
+            click.echo(f"  {stats.claim_id}: {stats.kept} papers kept of {stats.candidates} candidates, {stats.new} new")
+
+
+@click.command("curate")
+@project_file_argument("path", paths.CURATION)
+@click.pass_context
+def curate(ctx, path):
+    """Load a person's decisions (db/curation.csv): stance per claim and paper.
+
+    Columns: claim_id, pmid, stance (supports, contradicts, mentions, unrelated), note,
+    reviewer, date (YYYY-MM-DD). The file replaces what was loaded before. Decisions about papers
+    not yet in the database wait for them; conflicting rows are reported and the latest applies.
+    """
+    decisions = read_curation(path)
+    result = load_curation(open_database(ctx), decisions)
+    click.echo(f"{result.decisions} decisions in {path}: {result.applied} about papers in the database, "
+               f"{len(result.pending)} waiting for their paper"
+               + ("" if result.changed else "; the same as already loaded, nothing changed"))
+    for claim_id in result.unknown_claims:
+        click.echo(f"  warning: {claim_id} is not a claim in the catalog; its decisions are kept", err=True)
+    for conflict in result.conflicts:
+        click.echo(f"  conflict: {conflict}", err=True)
+
+
+COMMANDS = (link, curate)

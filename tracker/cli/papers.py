@@ -1,0 +1,188 @@
+"""Papers from PubMed: `tracker init`, `seed`, `load`, `reparse`, `sync`, `searches`, `summary`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from ..core import paths
+from ..core.errors import PubMedUnreachable, TrackerError
+from ..ops.lock import sync_lock
+from ..ops.status import summary_text
+from ..papers.client import EutilsClient
+from ..papers.load import load_file, reparse
+from ..papers.searches import load_searches, select_searches
+from ..papers.seed import load_seed
+from ..papers.sync import FETCH_BATCH, sync_searches
+from .common import (
+    Progress,
+    db_path,
+    open_database,
+    parse_since,
+    project_file_argument,
+    quiet_option,
+    searches_option,
+)
+
+
+@click.command()
+@click.option("--seed/--no-seed", default=True, show_default=True, help="Also load the starter bibliography.")
+@click.pass_context
+def init(ctx, seed: bool):
+    """Create or upgrade the database (every command does this too)."""
+    database = open_database(ctx)
+    message = f"Database ready: {db_path(ctx)}"
+    if seed and paths.BIBLIOGRAPHY.exists():
+        stats = load_seed(database, paths.BIBLIOGRAPHY)
+        message += f"; starter bibliography: {stats.new} new, {stats.kept_richer} already have full records"
+    click.echo(message)
+
+
+@click.command("seed")
+@project_file_argument("path", paths.BIBLIOGRAPHY)
+@click.pass_context
+def seed_command(ctx, path: Path):
+    """Load the starter bibliography (db/kratom_bibliography.tsv) as starter records.
+
+    A starter record is marked is_seed=1 and is replaced by the full PubMed record when
+    a sync or load brings it; it never overwrites a full record.
+    """
+    stats = load_seed(open_database(ctx), path)
+    click.echo(
+        f"{path}: {stats.records} papers: {stats.new} new, {stats.updated} updated, "
+        f"{stats.unchanged} unchanged, {stats.kept_richer} already have full PubMed records"
+    )
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@quiet_option()
+@click.pass_context
+def load(ctx, files, quiet: bool):
+    """Load PubMed files: efetch or baseline XML (.xml, .xml.gz) or MEDLINE text (.nbib, .txt).
+
+    Each file is stored whole or not at all; loading a file twice changes nothing.
+    All files are tried; the exit code is 1 if any failed.
+    """
+    database = open_database(ctx)
+    progress = Progress(quiet)
+    failed = 0
+    for path in files:
+        try:
+            stats = load_file(database, path, progress=lambda s, p=path: progress.show(f"{p}: {s.records} records read"))
+        except TrackerError as error:
+            progress.done()
+            click.echo(f"Error: {error}; nothing from this file was stored.", err=True)
+            failed += 1
+            continue
+        progress.done()
+        click.echo(
+            f"{path}: {stats.records} records: {stats.new} new, {stats.updated} updated, "
+            f"{stats.unchanged + stats.kept_richer} unchanged, {stats.deleted} marked deleted"
+        )
+    if failed:
+        ctx.exit(1)
+
+
+@click.command("reparse")
+@click.pass_context
+def reparse_command(ctx):
+    """Re-derive every paper's columns from its stored raw record, without the network."""
+    stats = reparse(open_database(ctx))
+    click.echo(f"Reparsed {stats.records} records: {stats.updated} changed, {stats.unchanged} unchanged")
+
+
+def sync_options(fn):
+    """The options of a sync, shared by `tracker sync` and `tracker run`."""
+    for decorator in reversed((
+        click.option("--search", "search_name", help="Run only this saved search (or name a --term search)."),
+        click.option("--term", help="Run this PubMed query instead of the saved searches."),
+        click.option("--since", help="Fetch records created or modified since this date (YYYY-MM-DD)."),
+        click.option("--full", is_flag=True, help="Fetch everything the searches match, not just what changed."),
+        searches_option,
+        click.option("--batch-size", type=click.IntRange(1, 10000), default=FETCH_BATCH, show_default=True,
+                     help="Records per efetch request."),
+        click.option("--claims/--no-claims", "with_claims", default=True, show_default=True,
+                     help="Also run each loaded canonical claim's own PubMed query (as search claim-<id>)."),
+    )):
+        fn = decorator(fn)
+    return fn
+
+
+def sync_mode(full: bool, since: str | None):
+    """(mode, since date) from --full and --since."""
+    if full and since:
+        raise click.UsageError("--full and --since cannot be used together")
+    since_date = parse_since(since)
+    return ("full" if full else "since" if since_date else "incremental"), since_date
+
+
+def sync_progress(progress: Progress):
+    def show(summary):
+        progress.show(
+            f"{summary.search}: {summary.fetched} of {summary.found} records fetched "
+            f"({summary.new} new, {summary.updated} updated), {summary.requests} requests"
+        )
+    return show
+
+
+@click.command()
+@sync_options
+@quiet_option("No progress and no summary; errors only.")
+@click.option("--offline-ok", is_flag=True,
+              help="If PubMed cannot be reached, say so in one line and exit 0.")
+@click.pass_context
+def sync(ctx, search_name, term, since, full, searches_path, batch_size, with_claims, quiet, offline_ok):
+    """Fetch PubMed records for the saved searches into the database.
+
+    Incremental by default: records created or revised since the last successful run
+    of each search (with a few days of overlap). Uses NCBI_EMAIL and NCBI_API_KEY
+    from the environment, and TRACKER_EUTILS_URL to point at another E-utilities server.
+
+    Exit codes: 0 done; 1 failed (batches already fetched are kept: run again to
+    finish); 3 PubMed could not be reached; 75 another sync is running.
+    """
+    mode, since_date = sync_mode(full, since)
+    database = open_database(ctx)
+    searches = select_searches(database, searches_path, search_name, term, with_claims)
+    if quiet:
+        logging.getLogger("tracker").setLevel(logging.ERROR)
+    progress = Progress(quiet)
+    try:
+        with sync_lock(db_path(ctx)):  # never two syncs at once (scripts/sync takes it too)
+            summaries = sync_searches(database, EutilsClient(), searches, mode=mode, since=since_date,
+                                      progress=sync_progress(progress), batch_size=batch_size)
+    except PubMedUnreachable as error:
+        progress.done()  # end the status line before the message
+        if not offline_ok:
+            raise
+        click.echo(f"{error}; going on with the {database['papers'].count} papers the database holds.", err=True)
+        return
+    finally:
+        progress.done()
+    if not quiet:
+        for s in summaries:
+            click.echo(f"{s.search} ({s.mode}): {s.found} found, {s.fetched} fetched: {s.new} new, "
+                       f"{s.updated} updated, {s.unchanged} unchanged; {s.requests} requests")
+            for warning in s.warnings:
+                click.echo(f"  note: {warning}")
+
+
+@click.command("searches")
+@searches_option
+def searches_command(searches_path):
+    """List the saved searches."""
+    for search in load_searches(searches_path):
+        click.echo(f"{search.name}: {search.term}")
+
+
+@click.command()
+@click.pass_context
+def summary(ctx):
+    """Counts of what the database holds."""
+    click.echo(summary_text(open_database(ctx)))
+
+
+COMMANDS = (init, seed_command, load, reparse_command, sync, searches_command, summary)

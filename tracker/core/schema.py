@@ -1,0 +1,461 @@
+"""The database's shape, in one place: tables, their columns and what each holds, indexes,
+foreign keys, full-text tables, triggers and views.
+
+`ensure_schema` creates whatever is missing and is idempotent. It only ever adds (tables, columns,
+indexes) and re-creates views, so an older database upgrades in place and nothing stored is lost.
+The stores derive their insert statements from these declarations (`insert_sql`, `to_row`), so a
+column is written down once. Column descriptions are shown by Datasette (serve/datasette.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from .vocabulary import HUMAN, LEVELS, PRECLINICAL
+
+
+class JSON:
+    """A TEXT column holding JSON (a list or an object); None stays NULL."""
+
+
+class JSON_OR_NULL:
+    """A TEXT column holding a JSON list; an empty list is stored as NULL."""
+
+
+class FLAG:
+    """An INTEGER column holding 0 or 1 (a Python truth value becomes 0 or 1)."""
+
+
+_SQLITE_TYPE = {JSON: str, JSON_OR_NULL: str, FLAG: int}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: type
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    pk: str | tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    # Columns the store fills (bookkeeping), as opposed to those a parser reads from a record.
+    store_columns: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def create_spec(self) -> dict:
+        return {c.name: _SQLITE_TYPE.get(c.type, c.type) for c in self.columns}
+
+
+def _table(name, pk, columns, indexes=(), foreign_keys=(), store_columns=()) -> Table:
+    return Table(name, tuple(Column(*spec) for spec in columns), pk, tuple(tuple(i) for i in indexes),
+                 tuple(foreign_keys), frozenset(store_columns))
+
+
+_PAPER_CHILD = [("pmid", "papers", "pmid")]
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    # ---- papers from PubMed (tracker/papers) ----
+    _table("papers", "pmid", [
+        ("pmid", int, "PubMed identifier"),
+        ("kind", str, "article, or book (a book or chapter, such as LiverTox's)"),
+        ("record_source", str, "Where the stored record came from: pubmed-xml, medline or seed"),
+        ("is_seed", int, "1 while only the starter bibliography row is known"),
+        ("title", str, "Title as PubMed gives it (markup shown as text)"),
+        ("vernacular_title", str, "The title in the article's own language, when it is not English"),
+        ("abstract", str, "Abstract with its section labels"),
+        ("abstract_sections", JSON, "The abstract's sections as JSON: [{label, nlm_category, text}]"),
+        ("journal", str, "Journal title (a book's title for book records)"),
+        ("iso_abbreviation", str, "The journal's ISO abbreviation"),
+        ("issn", str, "The journal's ISSN"),
+        ("volume", str, "Volume"),
+        ("issue", str, "Issue"),
+        ("pages", str, "Pages as PubMed gives them"),
+        ("pub_year", int, "Publication year"),
+        ("pub_date", str, "Publication date with the precision the record has (YYYY, YYYY-MM or YYYY-MM-DD)"),
+        ("pub_date_text", str, "The date as PubMed wrote it (MedlineDate, Season, ...)"),
+        ("epub_date", str, "Date of electronic publication"),
+        ("doi", str, "The article's own DOI (never one from its reference list)"),
+        ("pmcid", str, "PubMed Central id"),
+        ("languages", JSON, "Languages (JSON list)"),
+        ("publication_types", JSON, "PubMed publication types (JSON list)"),
+        ("keywords", JSON, "Author keywords (JSON list)"),
+        ("medline_status", str, "MEDLINE indexing status"),
+        ("publication_status", str, "ppublish, epublish or aheadofprint"),
+        ("publisher", str, "Publisher (books)"),
+        ("date_revised", str, "When PubMed last revised the record"),
+        ("entrez_date", str, "When the record entered PubMed"),
+        ("retracted", int, "1 if PubMed marks it retracted"),
+        ("has_erratum", int, "1 if an erratum is linked"),
+        ("deleted", int, "1 when PubMed issued a DeleteCitation for it"),
+        ("content_hash", str, "Hash of everything derived from the record; equal hashes mean nothing changed"),
+        ("first_seen", str, "When the tracker first stored it (UTC)"),
+        ("last_updated", str, "When its stored content last changed (UTC)"),
+    ], indexes=[["pub_year"], ["pub_date"], ["journal"], ["doi"], ["retracted"], ["last_updated"], ["first_seen"]],
+        store_columns=["record_source", "is_seed", "deleted", "content_hash", "first_seen", "last_updated"]),
+    _table("authors", ("pmid", "role", "position"), [
+        ("pmid", int),
+        ("role", str, "author or editor"),
+        ("position", int, "Place in the author list, from 1"),
+        ("last_name", str),
+        ("fore_name", str),
+        ("initials", str),
+        ("suffix", str),
+        ("collective_name", str, "A group author's name"),
+        ("affiliations", JSON_OR_NULL, "Affiliations (JSON list)"),
+        ("orcid", str),
+        ("equal_contrib", FLAG, "1 when marked as an equal contributor"),
+    ], indexes=[["last_name"], ["orcid"]], foreign_keys=_PAPER_CHILD),
+    _table("mesh_headings", ("pmid", "position"), [
+        ("pmid", int),
+        ("position", int),
+        ("descriptor_ui", str),
+        ("descriptor", str, "MeSH descriptor"),
+        ("descriptor_major", FLAG, "1 when the descriptor itself is a major topic"),
+        ("major_topic", FLAG, "1 when the descriptor or one of its qualifiers is a major topic (PubMed's asterisk)"),
+        ("qualifiers", JSON_OR_NULL, "Qualifiers as JSON: [{ui, name, major}]"),
+    ], indexes=[["descriptor"]], foreign_keys=_PAPER_CHILD),
+    _table("chemicals", ("pmid", "position"), [
+        ("pmid", int), ("position", int), ("registry_number", str), ("name", str), ("ui", str),
+    ], indexes=[["name"]], foreign_keys=_PAPER_CHILD),
+    _table("comments_corrections", ("pmid", "position"), [
+        ("pmid", int),
+        ("position", int),
+        ("ref_type", str, "RetractionIn, ErratumIn, CommentIn, ..."),
+        ("ref_pmid", int, "The linked record"),
+        ("ref_source", str),
+        ("note", str),
+    ], indexes=[["ref_type"], ["ref_pmid"]], foreign_keys=_PAPER_CHILD),
+    _table("raw_records", "pmid", [
+        ("pmid", int), ("format", str, "pubmed-xml or medline"), ("compressed", bytes, "The record as received, zlib"),
+        ("stored_at", str),
+    ], foreign_keys=_PAPER_CHILD),
+    _table("paper_evidence", "pmid", [
+        ("pmid", int),
+        ("level", str, "Kind of study: " + ", ".join(LEVELS)),
+        ("basis", str, "What decided the level (publication type, MeSH heading, words, bibliography)"),
+        ("content_hash", str, "The paper's content hash when the level was decided"),
+    ], indexes=[["level"]]),
+    _table("paper_search_state", "pmid", [("pmid", int), ("content_hash", str)]),
+    _table("paper_embeddings", "pmid", [  # filled only with the semantic extra (link/semantic.py)
+        ("pmid", int), ("model", str, "The embedding model (all-MiniLM-L6-v2)"), ("content_hash", str),
+        ("vector", bytes, "The title and abstract's embedding, float32"),
+    ]),
+    _table("searches", "name", [("name", str), ("term", str), ("description", str), ("updated_at", str)]),
+    _table("search_results", ("search", "pmid"), [
+        ("search", str), ("pmid", int), ("first_run_id", int), ("last_run_id", int), ("first_found", str),
+        ("last_found", str),
+    ], indexes=[["pmid"]], foreign_keys=[("search", "searches", "name"), ("pmid", "papers", "pmid")]),
+    _table("sync_runs", "id", [
+        ("id", int),
+        ("search", str),
+        ("term", str),
+        ("mode", str, "full, incremental or since"),
+        ("window_start", str),
+        ("window_end", str),
+        ("windows", str, "JSON: the date windows the query was split into"),
+        ("status", str, "running, ok or failed"),
+        ("found", int, "PMIDs the searches reported"),
+        ("fetched", int),
+        ("new", int),
+        ("updated", int),
+        ("unchanged", int),
+        ("requests", int),
+        ("warnings", str),
+        ("error", str),
+        ("started_at", str),
+        ("finished_at", str),
+        ("seconds", float),
+    ], indexes=[["search", "status"]]),
+    _table("load_runs", "id", [
+        ("id", int), ("path", str), ("format", str), ("status", str), ("records", int), ("new", int),
+        ("updated", int), ("unchanged", int), ("deleted", int), ("error", str), ("started_at", str),
+        ("finished_at", str),
+    ]),
+    # ---- articles (tracker/articles) and their claims (tracker/claims) ----
+    _table("articles", "id", [
+        ("id", str, "The file name without suffix, or a slug of the URL"),
+        ("title", str),
+        ("source", str, "Path or URL it was added from"),
+        ("note", str, "What is known of it (db/articles/index.yml)"),
+        ("content_type", str),
+        ("current_version", int),
+        ("versions", int),
+        ("first_added", str),
+        ("last_changed", str),
+    ]),
+    _table("article_versions", ("article_id", "version"), [
+        ("article_id", str),
+        ("version", int),
+        ("is_current", int),
+        ("content_hash", str, "sha1 of the stored text"),
+        ("text", str, "What offsets refer to: the file's text, or the main text of a page"),
+        ("content_type", str),
+        ("source", str),
+        ("added", str),
+    ], indexes=[["content_hash"]], foreign_keys=[("article_id", "articles", "id")]),
+    _table("article_blocks", "id", [
+        ("id", str, "<article>/v<version>/b<position>"),
+        ("article_id", str),
+        ("version", int),
+        ("position", int),
+        ("kind", str, "title, summary, teaser, contents_item, heading, paragraph, list_item, closing or disclaimer"),
+        ("start", int),
+        ("end", int),
+        ("text", str),
+        ("heading_id", str, "The heading the block falls under"),
+    ], indexes=[["article_id", "version"]], foreign_keys=[("article_id", "articles", "id")]),
+    _table("article_sentences", "id", [
+        ("id", str, "<article>/v<version>/s<position>"),
+        ("article_id", str),
+        ("version", int),
+        ("is_current", int),
+        ("position", int),
+        ("block_id", str),
+        ("block_kind", str),
+        ("start", int, "Character offset where the sentence starts in the article's text"),
+        ("end", int, "Character offset where it ends"),
+        ("text", str),
+        # Written by the claims stage (claims/store.py), which classifies every sentence.
+        ("label", str, "claim, advice, heading, question or other"),
+        ("reason", str, "The rule that decided the label"),
+        ("hedged", int),
+        ("hedges", str, "Hedging words found (\"may\", \"potentially\", ...)"),
+        ("category", str),
+    ], indexes=[["article_id", "version"], ["label"], ["category"]],
+        foreign_keys=[("article_id", "articles", "id"), ("block_id", "article_blocks", "id")]),
+    _table("claims", "id", [
+        ("id", str),
+        ("statement", str),
+        ("category", str),
+        ("pubmed_query", str),
+        ("synonyms", str, "JSON list"),
+        ("match_rules", str, "JSON list of rules (lists of term groups)"),
+        ("status", str, "active, or retired (removed from db/claims.yml; kept with its links)"),
+        ("first_loaded", str),
+        ("last_loaded", str),
+        ("retired_at", str),
+    ], indexes=[["category"], ["status"]]),
+    _table("claim_mentions", ("sentence_id", "claim_id"), [
+        ("sentence_id", str),
+        ("claim_id", str),
+        ("rank", int, "1 = the best match for the sentence"),
+        ("score", float),
+        ("method", str, "rule or lexical"),
+        ("evidence", str, "The terms that matched"),
+        ("matched_at", str),
+    ], indexes=[["claim_id"]],
+        foreign_keys=[("sentence_id", "article_sentences", "id"), ("claim_id", "claims", "id")]),
+    # ---- links between claims and papers (tracker/link) ----
+    _table("claim_papers", ("claim_id", "pmid"), [
+        ("claim_id", str),
+        ("pmid", int),
+        ("rank", int, "1 = the strongest candidate for the claim in the last run that kept it"),
+        ("score", float, "Reciprocal-rank fusion of the methods below"),
+        ("methods", str, "JSON list: pubmed-search, fts, semantic, curated"),
+        ("pubmed_search", int, "Found by the claim's own PubMed query"),
+        ("fts_score", float, "-bm25 over title, abstract, MeSH, keywords (higher is better)"),
+        ("fts_rank", int),
+        ("semantic_score", float, "Cosine similarity (all-MiniLM-L6-v2), when the extra is installed"),
+        ("semantic_rank", int),
+        ("rationale", str, "The abstract (or title) sentence that best matches the claim"),
+        ("rationale_field", str, "abstract or title"),
+        ("rationale_start", int, "papers.<field>[start:end] == rationale"),
+        ("rationale_end", int),
+        ("evidence_level", str),
+        ("retracted", int),
+        ("has_erratum", int),
+        ("in_last_run", int, "0 when the last run ranked it below --top (kept, never deleted)"),
+        ("first_linked", str),
+        ("last_linked", str),
+    ], indexes=[["pmid"], ["evidence_level"]]),
+    _table("curation", ("claim_id", "pmid"), [
+        ("claim_id", str),
+        ("pmid", int),
+        ("stance", str, "supports, contradicts, mentions or unrelated"),
+        ("note", str),
+        ("reviewer", str),
+        ("date", str),
+        ("line", int, "Line of db/curation.csv it came from"),
+        ("conflict", str, "Other decisions about the same pair in the file, if any"),
+        ("loaded_at", str),
+    ], indexes=[["pmid"], ["stance"]]),
+    # Every row of the loaded file, in order, so `tracker export curation` gives it back.
+    _table("curation_rows", "line", [
+        ("line", int), ("claim_id", str), ("pmid", int), ("stance", str), ("note", str), ("reviewer", str),
+        ("date", str),
+    ]),
+    # ---- day-to-day operation (tracker/ops) ----
+    _table("link_runs", "id", [
+        ("id", int), ("started_at", str), ("finished_at", str), ("status", str), ("claims", int), ("links", int),
+        ("new_links", int),
+    ]),
+    _table("job_runs", "id", [  # each scheduled job (scripts/sync)
+        ("id", int),
+        ("started_at", str),
+        ("finished_at", str),
+        ("status", str, "running, ok, partial or failed"),
+        ("searches_ok", int),
+        ("searches_failed", str, "JSON list of \"name: error\""),
+        ("new", int),
+        ("updated", int),
+        ("new_links", int),
+        ("digest_id", int),
+        ("error", str),
+    ]),
+    _table("digests", "id", [
+        ("id", int), ("created_at", str), ("since", str), ("new_links", int), ("retracted", int), ("markdown", str),
+    ]),
+    _table("digest_items", ("digest_id", "kind", "claim_id", "pmid"), [
+        ("digest_id", int),
+        ("kind", str, "new-link or retracted"),
+        ("claim_id", str),
+        ("pmid", int),
+        ("title", str),
+        ("evidence_level", str),
+        ("rank", int),
+        ("stance", str),
+    ], indexes=[["claim_id"], ["pmid"]]),
+)}
+
+# Full-text tables. `paper_search` is kept current by link/index.py (its rowid is the PMID);
+# the claims' index by triggers, for search over claims in Datasette.
+PAPER_SEARCH = "paper_search"
+PAPER_SEARCH_SQL = (
+    f"CREATE VIRTUAL TABLE {PAPER_SEARCH} USING fts5(title, abstract, mesh, keywords, "
+    "tokenize = 'porter unicode61 remove_diacritics 2')"
+)
+CLAIMS_FTS = {"table": "claims", "columns": ["statement", "synonyms", "category"], "tokenize": "porter"}
+
+
+# ---- views: computed at read time, so they are never stale ----
+
+def _in(values) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+
+
+# Every link with its paper, evidence level, flags and the person's stance; plus decisions about
+# pairs the linker did not propose (method "curated").
+CLAIM_EVIDENCE = """
+SELECT l.claim_id, c.statement AS claim, c.category, c.status AS claim_status, l.pmid, p.title, p.journal,
+       p.pub_year, p.pub_date, p.doi, l.rank, l.score, l.methods, l.rationale, l.rationale_field,
+       coalesce(e.level, l.evidence_level) AS evidence_level, e.basis AS evidence_basis,
+       p.retracted, p.has_erratum, p.is_seed, cur.stance, cur.note AS stance_note, cur.reviewer,
+       cur.date AS decided, cur.conflict, l.in_last_run
+FROM claim_papers l
+JOIN claims c ON c.id = l.claim_id
+JOIN papers p ON p.pmid = l.pmid
+LEFT JOIN paper_evidence e ON e.pmid = l.pmid
+LEFT JOIN curation cur ON cur.claim_id = l.claim_id AND cur.pmid = l.pmid
+UNION ALL
+SELECT cur.claim_id, c.statement, c.category, c.status, cur.pmid, p.title, p.journal, p.pub_year, p.pub_date,
+       p.doi, NULL, NULL, '["curated"]', NULL, NULL, e.level, e.basis, p.retracted, p.has_erratum, p.is_seed,
+       cur.stance, cur.note, cur.reviewer, cur.date, cur.conflict, NULL
+FROM curation cur
+JOIN claims c ON c.id = cur.claim_id
+JOIN papers p ON p.pmid = cur.pmid
+LEFT JOIN paper_evidence e ON e.pmid = cur.pmid
+WHERE NOT EXISTS (SELECT 1 FROM claim_papers l WHERE l.claim_id = cur.claim_id AND l.pmid = cur.pmid)
+"""
+
+
+def _claim_summary() -> str:
+    """One row per claim: counts by stance and level, human versus preclinical, newest paper, flags."""
+    level_counts = ",\n       ".join(
+        f"coalesce(sum(g.evidence_level = '{level}'), 0) AS \"{level}\"" for level in LEVELS
+    )
+    return f"""
+WITH g AS (
+    SELECT claim_id, pmid, evidence_level, stance, retracted, pub_date,
+           CASE WHEN evidence_level IN {_in(HUMAN)} THEN 'human'
+                WHEN evidence_level IN {_in(PRECLINICAL)} THEN 'preclinical' ELSE 'other' END AS evidence_group
+    FROM claim_evidence
+)
+SELECT c.id AS claim_id, c.statement, c.category, c.status,
+       count(g.pmid) AS papers,
+       coalesce(sum(g.stance = 'supports'), 0) AS supports,
+       coalesce(sum(g.stance = 'contradicts'), 0) AS contradicts,
+       coalesce(sum(g.stance = 'mentions'), 0) AS mentions,
+       coalesce(sum(g.stance = 'unrelated'), 0) AS unrelated,
+       coalesce(sum(g.pmid IS NOT NULL AND g.stance IS NULL), 0) AS undecided,
+       coalesce(sum(g.evidence_group = 'human'), 0) AS human,
+       coalesce(sum(g.evidence_group = 'preclinical'), 0) AS animal_or_in_vitro,
+       {level_counts},
+       (SELECT g2.pmid FROM g g2 WHERE g2.claim_id = c.id ORDER BY g2.pub_date DESC, g2.pmid DESC LIMIT 1)
+           AS newest_pmid,
+       max(g.pub_date) AS newest_date,
+       coalesce(sum(g.stance = 'contradicts' AND g.evidence_group = 'human'), 0) > 0 AS contradicted_by_human,
+       (coalesce(sum(g.stance = 'supports'), 0) > 0
+        AND coalesce(sum(g.stance = 'supports' AND g.evidence_group != 'preclinical'), 0) = 0)
+           AS supported_only_preclinical,
+       coalesce(sum(g.stance = 'supports' AND g.retracted = 1), 0) > 0 AS relies_on_retracted,
+       count(g.pmid) = 0 AS no_evidence
+FROM claims c LEFT JOIN g ON g.claim_id = c.id
+GROUP BY c.id
+"""
+
+
+VIEWS = {"claim_evidence": CLAIM_EVIDENCE, "claim_summary": _claim_summary()}
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables, columns, indexes and full-text tables; (re)create the views. Idempotent."""
+    if db.journal_mode != "wal" and not db.memory:
+        db.enable_wal()  # readers (Datasette) keep reading while a sync writes
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.execute("PRAGMA foreign_keys = OFF")  # children are written in the same transaction as papers
+    for table in TABLES.values():
+        handle = db[table.name]
+        if not handle.exists():
+            handle.create(table.create_spec(), pk=table.pk, foreign_keys=list(table.foreign_keys) or None)
+        else:
+            existing = set(handle.columns_dict)
+            for name, column_type in table.create_spec().items():
+                if name not in existing:
+                    handle.add_column(name, column_type)
+        for index in table.indexes:
+            handle.create_index(index, if_not_exists=True)
+    if not db[PAPER_SEARCH].exists():
+        db.execute(PAPER_SEARCH_SQL)
+    if not db[CLAIMS_FTS["table"]].detect_fts():
+        db[CLAIMS_FTS["table"]].enable_fts(CLAIMS_FTS["columns"], create_triggers=True,
+                                           tokenize=CLAIMS_FTS["tokenize"])
+    for name, sql in VIEWS.items():  # re-created, so a changed definition takes effect at once
+        db.create_view(name, sql, replace=True)
+
+
+# ---- rows: a value as its column stores it ----
+
+def stored_value(value, column_type):
+    if column_type is JSON:
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+    if column_type is JSON_OR_NULL:
+        return json.dumps(value, ensure_ascii=False) if value else None
+    if column_type is FLAG:
+        return int(bool(value))
+    return value
+
+
+def insert_sql(table_name: str, verb: str = "INSERT") -> str:
+    """`INSERT INTO table (every column) VALUES (?, ...)` in the declared order."""
+    names = TABLES[table_name].names
+    return "{} INTO [{}] ({}) VALUES ({})".format(
+        verb, table_name, ", ".join(f"[{n}]" for n in names), ", ".join("?" for _ in names))
+
+
+def to_row(table_name: str, values: dict) -> tuple:
+    """A dict keyed by column name as a tuple in the declared order; absent columns are NULL."""
+    return tuple(stored_value(values.get(c.name), c.type) for c in TABLES[table_name].columns)

@@ -1,0 +1,89 @@
+"""`tracker serve`: Datasette (0.65.x) on the tracker database, read-only, with the project's metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ..core.paths import METADATA, TEMPLATES
+from ..core.schema import TABLES
+
+SETTINGS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000, "allow_download": False}
+
+
+def metadata_for(db_path: Path, metadata: Path = METADATA) -> dict | None:
+    """db/metadata.yml, addressed to the database's name (Datasette names a database after its file)."""
+    if not metadata.exists():
+        return None
+    text = metadata.read_text(encoding="utf-8")
+    name = Path(db_path).stem
+    data = yaml.safe_load(text.replace("/tracker/", f"/{name}/"))
+    databases = data.get("databases") or {}
+    if "tracker" in databases and name != "tracker":
+        databases[name] = databases.pop("tracker")
+    glossary = data.pop("column_glossary", {}) or {}
+    _describe_declared_columns(databases.setdefault(name, {}))
+    if glossary and Path(db_path).exists():
+        _describe_every_column(Path(db_path), databases.setdefault(name, {}), glossary)
+    return data
+
+
+def _describe_declared_columns(database: dict) -> None:
+    """Column descriptions declared with the schema (core/schema.py), where metadata.yml has none."""
+    tables = database.setdefault("tables", {})
+    for table in TABLES.values():
+        described = [c for c in table.columns if c.description]
+        if described:
+            columns = tables.setdefault(table.name, {}).setdefault("columns", {})
+            for column in described:
+                columns.setdefault(column.name, column.description)
+
+
+def _describe_every_column(db_path: Path, database: dict, glossary: dict) -> None:
+    """Give each column of each table and view the glossary's description unless its table has one."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        names = [row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")]
+        tables = database.setdefault("tables", {})
+        for table in names:
+            columns = [row[1] for row in connection.execute(f"PRAGMA table_info([{table}])")]
+            described = tables.setdefault(table, {}).setdefault("columns", {})
+            for column in columns:
+                if column not in described and column in glossary:
+                    described[column] = glossary[column]
+    finally:
+        connection.close()
+
+
+def datasette_args(db_path: Path, host: str, port: int, metadata: Path = METADATA, templates: Path = TEMPLATES) -> list[str]:
+    import json
+    import tempfile
+
+    args = ["serve", str(db_path), "--host", host, "--port", str(port)]
+    data = metadata_for(db_path, metadata)
+    if data is not None:
+        handle = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="tracker-metadata-", delete=False)
+        with handle:
+            json.dump(data, handle)
+        args += ["--metadata", handle.name]
+    if templates.is_dir():
+        args += ["--template-dir", str(templates)]
+    for name, value in SETTINGS.items():
+        args += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
+    return args
+
+
+def make_datasette(db_path: Path, metadata: Path = METADATA, templates: Path = TEMPLATES):
+    """The same Datasette as `tracker serve`, in process (for tests and benchmarks)."""
+    from datasette.app import Datasette
+
+    return Datasette(
+        files=[str(db_path)],
+        metadata=metadata_for(db_path, metadata),
+        template_dir=str(templates) if templates.is_dir() else None,
+        settings=SETTINGS,
+    )
