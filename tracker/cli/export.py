@@ -9,11 +9,9 @@ from ..core.files import open_output
 from ..export.citations import CITATION_FORMATS
 from ..export.formats import TABULAR
 from ..export.report import DEFAULT_CANDIDATES
-from ..export.tables import TABLES, Filters, Table, check_filters
+from ..export.tables import EVIDENCE_FILTERS, TABLES, Filters, Table, check_filters
 from ..export.write import FORMATS, WHAT, write_export
 from .common import open_database, output_option
-
-REPORT_FILTERS = ("--claim", "--category", "--stance", "--level", "--since")
 
 
 def _columns_help(name: str) -> str:
@@ -70,7 +68,7 @@ def export(ctx, what, fmt, output, claims, categories, stances, levels, since, a
         raise TrackerError("--bom is for csv and tsv (what Excel opens)")
     filters = Filters(tuple(claims), tuple(categories), tuple(stances), tuple(levels), since, all_claims)
     database = open_database(ctx)
-    table = TABLES.get(what) or Table(what, (), REPORT_FILTERS if what == "report" else (), what)
+    table = TABLES.get(what) or Table(what, (), EVIDENCE_FILTERS if what == "report" else (), what)
     check_filters(database, table, filters)
     with open_output(output, bom=bom) as handle:
         count, noun = write_export(database, what, fmt, filters, handle, candidates=candidates)

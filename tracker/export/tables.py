@@ -29,113 +29,117 @@ class Column:
     description: str
 
 
-def _columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
-    return tuple(Column(*spec) for spec in specs)
+def _columns(table: str) -> tuple[Column, ...]:
+    """Columns from a table of lines: name, kind, then what it means ({levels} and {stances} filled in)."""
+    columns = []
+    for line in table.strip().splitlines():
+        name, kind, description = line.split(None, 2)
+        columns.append(Column(name, kind, description.format(levels=", ".join(LEVELS), stances=", ".join(STANCES))))
+    return tuple(columns)
 
 
-_PAPER_LINKS = (
-    ("pubmed_url", "url", "The paper on PubMed."),
-    ("doi", "text", "The article's own DOI (never one from its reference list); empty when PubMed gives none."),
-    ("doi_url", "url", "The DOI as a link (https://doi.org/...)."),
-)
+_PAPER_LINKS = _columns("""
+    pubmed_url                  url    The paper on PubMed.
+    doi                         text   The article's own DOI (never one from its reference list); empty when PubMed gives none.
+    doi_url                     url    The DOI as a link (https://doi.org/...).
+""")
 
-LINK_COLUMNS = _columns(
-    ("claim_id", "text", "The canonical claim's id (db/claims.yml)."),
-    ("claim", "text", "The claim's statement."),
-    ("category", "text", "The claim's category."),
-    ("pmid", "int", "PubMed id of the paper."),
-    ("title", "text", "The paper's title, markup removed."),
-    ("journal", "text", "The journal (or book) title."),
-    ("year", "int", "Publication year."),
-    ("pub_date", "text", "Publication date, as precise as PubMed gives it: YYYY, YYYY-MM or YYYY-MM-DD."),
-    ("evidence_level", "text", "Kind of study: " + ", ".join(LEVELS) + "."),
-    ("evidence_basis", "text", "What decided the evidence level (publication type, MeSH heading, words, bibliography)."),
-    ("stance", "text", "A person's decision from db/curation.csv: " + ", ".join(STANCES) + "; empty while undecided."),
-    ("stance_note", "text", "The reviewer's note on the decision."),
-    ("reviewer", "text", "Who decided."),
-    ("decided", "text", "Date of the decision (YYYY-MM-DD)."),
-    ("conflict", "text", "Other, different decisions about the same claim and paper in the file; the latest applies."),
-    ("rationale", "text", "The sentence of the abstract (or the title) that bears most on the claim."),
-    ("rationale_field", "text", "Where the rationale comes from: abstract or title."),
-    ("score", "float", "Fused retrieval score (reciprocal-rank fusion of the methods); higher is closer."),
-    ("rank", "int", "The paper's rank among the claim's candidates (1 = strongest); empty for decisions the linker did not propose."),
-    ("methods", "list", "How the paper was found: pubmed-search, fts, semantic, curated."),
-    ("pubmed_search", "flag", "1 when the claim's own PubMed query found the paper."),
-    ("fts_score", "float", "Full-text relevance (-bm25 over title, abstract, MeSH, keywords); higher is closer."),
-    ("semantic_score", "float", "Cosine similarity of claim and paper embeddings, when the semantic extra ran."),
-    ("retracted", "flag", "1 when PubMed marks the paper retracted."),
-    ("has_erratum", "flag", "1 when PubMed links an erratum to the paper."),
-    ("starter_record", "flag", "1 while the paper is known only from the starter bibliography (a sync brings the full record)."),
-    ("in_last_run", "flag", "1 when the last `tracker link` kept the paper among the claim's top candidates."),
-    ("first_linked", "text", "When the link was first made (UTC)."),
-    *_PAPER_LINKS,
-)
+LINK_COLUMNS = _columns("""
+    claim_id                    text   The canonical claim's id (db/claims.yml).
+    claim                       text   The claim's statement.
+    category                    text   The claim's category.
+    pmid                        int    PubMed id of the paper.
+    title                       text   The paper's title, markup removed.
+    journal                     text   The journal (or book) title.
+    year                        int    Publication year.
+    pub_date                    text   Publication date, as precise as PubMed gives it: YYYY, YYYY-MM or YYYY-MM-DD.
+    evidence_level              text   Kind of study: {levels}.
+    evidence_basis              text   What decided the evidence level (publication type, MeSH heading, words, bibliography).
+    stance                      text   A person's decision from db/curation.csv: {stances}; empty while undecided.
+    stance_note                 text   The reviewer's note on the decision.
+    reviewer                    text   Who decided.
+    decided                     text   Date of the decision (YYYY-MM-DD).
+    conflict                    text   Other, different decisions about the same claim and paper in the file; the latest applies.
+    rationale                   text   The sentence of the abstract (or the title) that bears most on the claim.
+    rationale_field             text   Where the rationale comes from: abstract or title.
+    score                       float  Fused retrieval score (reciprocal-rank fusion of the methods); higher is closer.
+    rank                        int    The paper's rank among the claim's candidates (1 = strongest); empty for decisions the linker did not propose.
+    methods                     list   How the paper was found: pubmed-search, fts, semantic, curated.
+    pubmed_search               flag   1 when the claim's own PubMed query found the paper.
+    fts_score                   float  Full-text relevance (-bm25 over title, abstract, MeSH, keywords); higher is closer.
+    semantic_score              float  Cosine similarity of claim and paper embeddings, when the semantic extra ran.
+    retracted                   flag   1 when PubMed marks the paper retracted.
+    has_erratum                 flag   1 when PubMed links an erratum to the paper.
+    starter_record              flag   1 while the paper is known only from the starter bibliography (a sync brings the full record).
+    in_last_run                 flag   1 when the last `tracker link` kept the paper among the claim's top candidates.
+    first_linked                text   When the link was first made (UTC).
+""") + _PAPER_LINKS
 
-CLAIM_COLUMNS = _columns(
-    ("claim_id", "text", "The canonical claim's id."),
-    ("statement", "text", "The claim's statement."),
-    ("category", "text", "The claim's category."),
-    ("status", "text", "active, or retired when it left db/claims.yml (kept with its links)."),
-    ("articles", "int", "Articles whose current text makes the claim."),
-    ("mentions", "int", "Sentences of those articles matched to the claim."),
-    ("papers", "int", "Papers linked to the claim or decided about."),
-    ("supports", "int", "Papers a person judged to support the claim."),
-    ("contradicts", "int", "Papers a person judged to contradict it."),
-    ("mentions_only", "int", "Papers judged to mention the topic without bearing on the claim."),
-    ("unrelated", "int", "Papers judged unrelated."),
-    ("undecided", "int", "Linked papers no one has judged yet."),
-    ("human", "int", "Papers of human evidence (systematic review, trial, observational study, case report or series)."),
-    ("animal_or_in_vitro", "int", "Papers of animal or in-vitro work."),
-    ("newest_pmid", "int", "The most recently published paper linked to the claim."),
-    ("newest_date", "text", "Its publication date."),
-    ("contradicted_by_human", "flag", "1 when human evidence was judged to contradict the claim."),
-    ("supported_only_preclinical", "flag", "1 when all support comes from animal or in-vitro work."),
-    ("relies_on_retracted", "flag", "1 when a supporting paper is retracted."),
-    ("no_evidence", "flag", "1 when no paper is linked or decided."),
-    ("pubmed_query", "text", "The claim's own PubMed query (synced as search claim-<id>)."),
-)
+CLAIM_COLUMNS = _columns("""
+    claim_id                    text   The canonical claim's id.
+    statement                   text   The claim's statement.
+    category                    text   The claim's category.
+    status                      text   active, or retired when it left db/claims.yml (kept with its links).
+    articles                    int    Articles whose current text makes the claim.
+    mentions                    int    Sentences of those articles matched to the claim.
+    papers                      int    Papers linked to the claim or decided about.
+    supports                    int    Papers a person judged to support the claim.
+    contradicts                 int    Papers a person judged to contradict it.
+    mentions_only               int    Papers judged to mention the topic without bearing on the claim.
+    unrelated                   int    Papers judged unrelated.
+    undecided                   int    Linked papers no one has judged yet.
+    human                       int    Papers of human evidence (systematic review, trial, observational study, case report or series).
+    animal_or_in_vitro          int    Papers of animal or in-vitro work.
+    newest_pmid                 int    The most recently published paper linked to the claim.
+    newest_date                 text   Its publication date.
+    contradicted_by_human       flag   1 when human evidence was judged to contradict the claim.
+    supported_only_preclinical  flag   1 when all support comes from animal or in-vitro work.
+    relies_on_retracted         flag   1 when a supporting paper is retracted.
+    no_evidence                 flag   1 when no paper is linked or decided.
+    pubmed_query                text   The claim's own PubMed query (synced as search claim-<id>).
+""")
 
-PAPER_COLUMNS = _columns(
-    ("pmid", "int", "PubMed id."),
-    ("title", "text", "Title, markup removed."),
-    ("authors", "list", "Authors in order, as 'Last FM' (a group's name as it stands)."),
-    ("journal", "text", "Journal (or book) title."),
-    ("iso_abbreviation", "text", "The journal's ISO abbreviation."),
-    ("year", "int", "Publication year."),
-    ("pub_date", "text", "Publication date: YYYY, YYYY-MM or YYYY-MM-DD."),
-    ("volume", "text", "Volume."),
-    ("issue", "text", "Issue."),
-    ("pages", "text", "Pages as PubMed gives them (or the electronic location)."),
-    ("publication_types", "list", "PubMed publication types."),
-    ("evidence_level", "text", "Kind of study: " + ", ".join(LEVELS) + "."),
-    ("claims", "list", "Claims the paper is linked to or decided about."),
-    ("retracted", "flag", "1 when PubMed marks the paper retracted."),
-    ("has_erratum", "flag", "1 when PubMed links an erratum."),
-    ("starter_record", "flag", "1 while known only from the starter bibliography."),
-    ("pmcid", "text", "PubMed Central id, when there is one."),
-    *_PAPER_LINKS,
-    ("abstract", "text", "The abstract; labelled sections keep their labels ('BACKGROUND: ...'), one per line."),
-)
+PAPER_COLUMNS = _columns("""
+    pmid                        int    PubMed id.
+    title                       text   Title, markup removed.
+    authors                     list   Authors in order, as 'Last FM' (a group's name as it stands).
+    journal                     text   Journal (or book) title.
+    iso_abbreviation            text   The journal's ISO abbreviation.
+    year                        int    Publication year.
+    pub_date                    text   Publication date: YYYY, YYYY-MM or YYYY-MM-DD.
+    volume                      text   Volume.
+    issue                       text   Issue.
+    pages                       text   Pages as PubMed gives them (or the electronic location).
+    publication_types           list   PubMed publication types.
+    evidence_level              text   Kind of study: {levels}.
+    claims                      list   Claims the paper is linked to or decided about.
+    retracted                   flag   1 when PubMed marks the paper retracted.
+    has_erratum                 flag   1 when PubMed links an erratum.
+    starter_record              flag   1 while known only from the starter bibliography.
+    pmcid                       text   PubMed Central id, when there is one.
+""") + _PAPER_LINKS + _columns("""
+    abstract                    text   The abstract; labelled sections keep their labels ('BACKGROUND: ...'), one per line.
+""")
 
-MENTION_COLUMNS = _columns(
-    ("article_id", "text", "The article (file name without suffix, or a slug of its URL)."),
-    ("article_title", "text", "The article's title."),
-    ("article_source", "text", "Where the article was added from (path or URL)."),
-    ("version", "int", "The article's current version."),
-    ("sentence_id", "text", "<article>/v<version>/s<position>."),
-    ("start", "int", "Character offset where the sentence starts in the stored text."),
-    ("end", "int", "Character offset where it ends (text[start:end] is the sentence)."),
-    ("sentence", "text", "The sentence as the article words it."),
-    ("label", "text", "claim, advice, heading, question or other."),
-    ("hedged", "flag", "1 when the sentence hedges (may, might, some say, ...)."),
-    ("claim_id", "text", "The canonical claim it was matched to."),
-    ("claim", "text", "The claim's statement."),
-    ("category", "text", "The claim's category."),
-    ("match_rank", "int", "1 = the best-matching claim for the sentence."),
-    ("match_score", "float", "Match score."),
-    ("match_method", "text", "rule (a curated match rule) or lexical (shared words)."),
-    ("matched_terms", "list", "The terms that matched."),
-)
+MENTION_COLUMNS = _columns("""
+    article_id                  text   The article (file name without suffix, or a slug of its URL).
+    article_title               text   The article's title.
+    article_source              text   Where the article was added from (path or URL).
+    version                     int    The article's current version.
+    sentence_id                 text   <article>/v<version>/s<position>.
+    start                       int    Character offset where the sentence starts in the stored text.
+    end                         int    Character offset where it ends (text[start:end] is the sentence).
+    sentence                    text   The sentence as the article words it.
+    label                       text   claim, advice, heading, question or other.
+    hedged                      flag   1 when the sentence hedges (may, might, some say, ...).
+    claim_id                    text   The canonical claim it was matched to.
+    claim                       text   The claim's statement.
+    category                    text   The claim's category.
+    match_rank                  int    1 = the best-matching claim for the sentence.
+    match_score                 float  Match score.
+    match_method                text   rule (a curated match rule) or lexical (shared words).
+    matched_terms               list   The terms that matched.
+""")
 
 
 @dataclass
@@ -363,17 +367,15 @@ def mention_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
         yield row
 
 
-TABLES = {
-    "links": Table("links", LINK_COLUMNS, ("--claim", "--category", "--stance", "--level", "--since"),
-                   "One row per claim-paper link (and per decision about a pair the linker did not propose).",
-                   link_rows),
-    "claims": Table("claims", CLAIM_COLUMNS, ("--claim", "--category"),
-                    "One row per canonical claim: where articles make it, counts by stance and evidence, flags.",
-                    claim_rows),
-    "papers": Table("papers", PAPER_COLUMNS, ("--claim", "--category", "--stance", "--level", "--since"),
-                    "One row per paper; --claim, --category and --stance keep the papers linked to those claims.",
-                    paper_rows),
-    "mentions": Table("mentions", MENTION_COLUMNS, ("--claim", "--category"),
-                      "One row per article sentence matched to a claim (current article versions).",
-                      mention_rows),
-}
+CLAIM_FILTERS = ("--claim", "--category")
+EVIDENCE_FILTERS = CLAIM_FILTERS + ("--stance", "--level", "--since")
+TABLES = {table.name: table for table in (
+    Table("links", LINK_COLUMNS, EVIDENCE_FILTERS, "One row per claim-paper link (and per decision about a pair "
+          "the linker did not propose).", link_rows),
+    Table("claims", CLAIM_COLUMNS, CLAIM_FILTERS, "One row per canonical claim: where articles make it, counts by "
+          "stance and evidence, flags.", claim_rows),
+    Table("papers", PAPER_COLUMNS, EVIDENCE_FILTERS, "One row per paper; --claim, --category and --stance keep the "
+          "papers linked to those claims.", paper_rows),
+    Table("mentions", MENTION_COLUMNS, CLAIM_FILTERS, "One row per article sentence matched to a claim (current "
+          "article versions).", mention_rows),
+)}
