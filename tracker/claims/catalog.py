@@ -42,6 +42,33 @@ def compile_term(term: str) -> str:
     return r"(?<![\w-])" + body + (r"" if term.endswith("*") else r"(?![\w-])")
 
 
+STANCE_FINDINGS = ("supports", "contradicts")
+
+
+@dataclass
+class Finding:
+    """A kind of result that bears on a claim, as a paper's sentence states it."""
+
+    stance: str  # supports | contradicts
+    says: str  # what such a paper reports, in words a reader understands
+    when: list[list[str]]  # rules, as in `match`
+    rules: list[list[re.Pattern]] = field(default_factory=list, repr=False)
+
+
+def compile_rules(rules: list[list[str]]) -> list[list[re.Pattern]]:
+    """Rules (lists of '|'-separated term groups) as regexes, one per group."""
+    return [[re.compile("|".join(compile_term(t) for t in group.split("|"))) for group in rule] for rule in rules]
+
+
+def rule_hits(rules: list[list[re.Pattern]], plain: str) -> list[str] | None:
+    """The matched term of each group of the first rule that holds in `plain` (normalised text), or None."""
+    for rule in rules:
+        hits = [group.search(plain) for group in rule]
+        if all(hits):
+            return [h.group(0) for h in hits]
+    return None
+
+
 @dataclass
 class Claim:
     id: str
@@ -50,7 +77,10 @@ class Claim:
     pubmed: str
     synonyms: list[str] = field(default_factory=list)
     match: list[list[str]] = field(default_factory=list)  # rules; each a list of '|'-separated groups
+    topic: list[str] = field(default_factory=list)  # what a paper must be about to bear on the claim, for or against
+    findings: list[Finding] = field(default_factory=list)
     rules: list[list[re.Pattern]] = field(default_factory=list, repr=False)
+    topic_pattern: re.Pattern | None = field(default=None, repr=False)
 
     def row(self) -> dict:
         import json
@@ -62,6 +92,9 @@ class Claim:
             "pubmed_query": self.pubmed,
             "synonyms": json.dumps(self.synonyms, ensure_ascii=False),
             "match_rules": json.dumps(self.match, ensure_ascii=False),
+            "topic": json.dumps(self.topic, ensure_ascii=False),
+            "findings": json.dumps([{"stance": f.stance, "says": f.says, "when": f.when} for f in self.findings],
+                                   ensure_ascii=False),
         }
 
 
@@ -86,12 +119,40 @@ def claims_from_rows(rows) -> list[Claim]:
     return [
         make_claim(
             {**row, "pubmed": row["pubmed_query"], "synonyms": json.loads(row["synonyms"] or "[]"),
-             "match": json.loads(row["match_rules"] or "[]")},
+             "match": json.loads(row["match_rules"] or "[]"), "topic": json.loads(row.get("topic") or "[]"),
+             "findings": _findings_by_stance(json.loads(row.get("findings") or "[]"))},
             f"claims table: claim {row['id']}",
             "claims table",
         )
         for row in rows
     ]
+
+
+def _findings_by_stance(stored: list[dict]) -> dict:
+    grouped: dict = {}
+    for finding in stored:
+        grouped.setdefault(finding["stance"], []).append({"says": finding["says"], "when": finding["when"]})
+    return grouped
+
+
+def _is_rules(value) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(rule, list) and rule and all(isinstance(g, str) and g.strip() for g in rule) for rule in value)
+
+
+def _findings(entry: dict, where: str) -> list[Finding]:
+    """`findings: {supports: [{says, when}], contradicts: [...]}`, checked."""
+    given = entry.get("findings") or {}
+    if not isinstance(given, dict) or set(given) - set(STANCE_FINDINGS):
+        raise InputError(f"{where}: 'findings' must map supports and/or contradicts to lists of findings")
+    found = []
+    for stance in STANCE_FINDINGS:
+        for item in given.get(stance) or []:
+            if not isinstance(item, dict) or not str(item.get("says") or "").strip() or not _is_rules(item.get("when")):
+                raise InputError(f"{where}: each of 'findings: {stance}' needs 'says' (words) and 'when' (rules)")
+            when = [[g.strip() for g in rule] for rule in item["when"]]
+            found.append(Finding(stance, " ".join(str(item["says"]).split()), when, compile_rules(when)))
+    return found
 
 
 def make_claim(entry, where: str, origin: str) -> Claim:
@@ -113,10 +174,11 @@ def make_claim(entry, where: str, origin: str) -> Claim:
     match = entry.get("match") or []
     if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
         raise InputError(f"{where}: 'synonyms' must be a list of words or phrases")
-    if not isinstance(match, list) or not all(
-        isinstance(rule, list) and rule and all(isinstance(g, str) and g.strip() for g in rule) for rule in match
-    ):
+    if not _is_rules(match):
         raise InputError(f"{where}: 'match' must be a list of rules, each a list of term groups")
+    topic = entry.get("topic") or []
+    if not isinstance(topic, list) or not all(isinstance(t, str) and t.strip() for t in topic):
+        raise InputError(f"{where}: 'topic' must be a list of terms")
     claim = Claim(
         id=claim_id,
         statement=" ".join(str(entry["statement"]).split()),
@@ -124,12 +186,12 @@ def make_claim(entry, where: str, origin: str) -> Claim:
         pubmed=" ".join(str(entry["pubmed"]).split()),
         synonyms=[" ".join(s.split()) for s in synonyms],
         match=[[g.strip() for g in rule] for rule in match],
+        topic=[" ".join(t.split()) for t in topic],
     )
     try:
-        claim.rules = [
-            [re.compile("|".join(compile_term(t) for t in group.split("|"))) for group in rule]
-            for rule in claim.match
-        ]
+        claim.rules = compile_rules(claim.match)
+        claim.findings = _findings(entry, where)
+        claim.topic_pattern = re.compile("|".join(compile_term(t) for t in claim.topic)) if claim.topic else None
     except (ValueError, re.error) as error:
-        raise InputError(f"{where}: a 'match' term is not usable: {error}") from None
+        raise InputError(f"{where}: a 'match', 'topic' or 'findings' term is not usable: {error}") from None
     return claim

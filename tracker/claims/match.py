@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .catalog import Claim, normalise
+from .catalog import Claim, normalise, rule_hits
 
 LEXICAL_THRESHOLD = 0.30
 LEXICAL_MIN_SHARED = 2  # one shared word ("products") is coincidence, not a paraphrase
@@ -75,11 +75,10 @@ class Matcher:
         found: list[Match] = []
         for claim in self.claims:
             best = None
-            for rule, source in zip(claim.rules, claim.match):
-                hits = [group.search(plain) for group in rule]
-                if all(hits):
-                    terms = "; ".join(h.group(0) for h in hits)
-                    best = max(best or (0, ""), (len(rule), terms))
+            for rule in claim.rules:
+                hits = rule_hits([rule], plain)
+                if hits:
+                    best = max(best or (0, ""), (len(rule), "; ".join(hits)))
             if best:
                 overlap = self.similarity(text, claim.id)
                 score = min(1.0, 0.8 + 0.05 * best[0] + 0.15 * overlap)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..core import paths
 from ..link.curate import load_curation, read_curation
 from ..link.link import DEFAULT_TOP, claims_to_link, link_claims
 from ..link.semantic import semantic_index
+from ..link.stance_model import stance_model_or_none
+from ..link.suggest import add_requested, read_pairs, suggest_for_claims
 from .common import (
     Progress,
     open_database,
@@ -37,7 +41,7 @@ def link(ctx, claim_ids, top, use_semantic, quiet):
     claims = claims_to_link(database, claim_ids)
     semantic = semantic_index(use_semantic)
     progress = Progress(quiet)
-    results = link_claims(database, claims, top=top, semantic=semantic,
+    results = link_claims(database, claims, top=top, semantic=semantic, stance_model=stance_model_or_none(),
                           progress=lambda number, total, claim_id: progress.show(f"linking {number}/{total}: {claim_id}"))
     progress.done()
     if not quiet:
@@ -68,4 +72,31 @@ def curate(ctx, path):
         click.echo(f"  conflict: {conflict}", err=True)
 
 
-COMMANDS = (link, curate)
+@click.command("suggest")
+@click.option("--claim", "claim_ids", multiple=True, help="Only this claim (repeatable). Default: all active claims.")
+@click.option("--pairs", "pairs_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A CSV with a claim_id,pmid header: pairs to make candidates (found 'by request') and suggest for.")
+@click.pass_context
+def suggest(ctx, claim_ids, pairs_path):
+    """Suggest a stance for each candidate paper of each claim, with the sentence it rests on and why.
+
+    A suggestion is never a decision: it is stored apart, never changes db/curation.csv's decisions,
+    and where a person decided, the decision is shown as the stance. Suggestions are recomputed
+    only when the claim, the paper or the method changed. `tracker link` runs this after linking.
+    With --pairs, unknown claims or PMIDs are refused before anything is written.
+    """
+    database = open_database(ctx)
+    claims = claims_to_link(database, claim_ids)
+    if pairs_path:
+        pairs = read_pairs(database, pairs_path)
+        added = add_requested(database, pairs)
+        claims = [c for c in claims if c.id in {claim_id for claim_id, _ in pairs}]
+        click.echo(f"{len(pairs)} pairs in {pairs_path}: {added} new candidates (found by request)")
+    model = stance_model_or_none()
+    stats = suggest_for_claims(database, claims, stance_model=model)
+    click.echo(f"Suggestions for {stats.pairs} claim-paper pairs of {stats.claims} claims: {stats.computed} new or "
+               f"recomputed, {stats.pairs - stats.computed} already current"
+               + (f" (stance model {model.name})" if model else " (catalog findings; no stance model built)"))
+
+
+COMMANDS = (link, curate, suggest)

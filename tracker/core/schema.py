@@ -210,6 +210,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         ("match_rules", str, "JSON list of rules (lists of term groups)"),
         ("status", str, "active, or retired (removed from db/claims.yml; kept with its links)"),
         ("first_loaded", str), ("last_loaded", str), ("retired_at", str),
+        ("topic", str, "What a paper must be about to bear on the claim, for or against (JSON list of terms)"),
+        ("findings", str, "Kinds of result that support or contradict the claim (JSON), for suggestions"),
     ], indexes=[["category"], ["status"]]),
     _table("claim_mentions", ("sentence_id", "claim_id"), [
         ("sentence_id", str), ("claim_id", str),
@@ -237,7 +239,35 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         ("rationale_end", int), ("evidence_level", str), ("retracted", int), ("has_erratum", int),
         ("in_last_run", int, "0 when the last run ranked it below --top (kept, never deleted)"),
         ("first_linked", str), ("last_linked", str),
+        ("relevant", int, "1 when the paper is on the claim's topic (link/relevance.py); 0 for other candidates"),
+        ("relevance_score", float, "How strongly the paper is on the claim's topic; the basis says why"),
+        ("relevance_basis", str, "The topic terms found, and where (title, abstract, MeSH)"),
+        ("rationale_section", str, "The structured abstract's section the rationale is in (RESULTS, CONCLUSIONS, ...)"),
     ], indexes=[["pmid"], ["evidence_level"]]),
+    # What the tracker suggests about a claim and a paper. Apart from decisions (curation): a
+    # suggestion never changes one, and wherever both exist the decision is shown as the stance.
+    _table("suggestions", ("claim_id", "pmid"), [
+        ("claim_id", str), ("pmid", int),
+        ("stance", str, "Suggested: supports, contradicts, mentions or unrelated (a suggestion, not a decision)"),
+        ("confidence", float, "0 to 1: how sure the method is"),
+        ("sentence", str, "The sentence of the paper the suggestion rests on"),
+        ("sentence_field", str, "title or abstract"),
+        ("sentence_start", int, "papers.<field>[start:end] == sentence"),
+        ("sentence_end", int),
+        ("sentence_section", str, "The abstract section the sentence is in, when the abstract is structured"),
+        ("reason", str, "Why, in words: the kind of study, what it reports, what the claim says"),
+        ("method", str, "What produced it: catalog findings, the stance model, or the topic check"),
+        ("inputs", str, "Hash of the claim, the paper and the method; a change recomputes the suggestion"),
+        ("computed_at", str),
+    ], indexes=[["pmid"], ["stance"]]),
+    # How a paper became a candidate beyond the linker's own methods: asked for (`tracker suggest
+    # --pairs`), or found through PubMed's links from a paper a person decided on (ELink).
+    _table("candidate_sources", ("claim_id", "pmid", "source", "via_pmid"), [
+        ("claim_id", str), ("pmid", int),
+        ("source", str, "requested, related (ELink pubmed_pubmed) or cited-by (ELink pubmed_pubmed_citedin)"),
+        ("via_pmid", int, "The decided paper it was found from (0 when requested)"),
+        ("found_at", str),
+    ], indexes=[["pmid"]]),
     _table("curation", ("claim_id", "pmid"), [
         ("claim_id", str), ("pmid", int),
         ("stance", str, "supports, contradicts, mentions or unrelated"),
@@ -296,16 +326,20 @@ SELECT l.claim_id, c.statement AS claim, c.category, c.status AS claim_status, l
        p.pub_year, p.pub_date, p.doi, l.rank, l.score, l.methods, l.rationale, l.rationale_field,
        coalesce(e.level, l.evidence_level) AS evidence_level, e.basis AS evidence_basis,
        p.retracted, p.has_erratum, p.is_seed, cur.stance, cur.note AS stance_note, cur.reviewer,
-       cur.date AS decided, cur.conflict, l.in_last_run
+       cur.date AS decided, cur.conflict, l.in_last_run, l.relevant, l.relevance_score, l.relevance_basis,
+       l.rationale_section, s.stance AS suggested_stance, s.confidence AS suggestion_confidence,
+       s.sentence AS suggestion_sentence, s.reason AS suggestion_reason, s.method AS suggestion_method
 FROM claim_papers l
 JOIN claims c ON c.id = l.claim_id
 JOIN papers p ON p.pmid = l.pmid
 LEFT JOIN paper_evidence e ON e.pmid = l.pmid
 LEFT JOIN curation cur ON cur.claim_id = l.claim_id AND cur.pmid = l.pmid
+LEFT JOIN suggestions s ON s.claim_id = l.claim_id AND s.pmid = l.pmid AND cur.stance IS NULL
 UNION ALL
 SELECT cur.claim_id, c.statement, c.category, c.status, cur.pmid, p.title, p.journal, p.pub_year, p.pub_date,
        p.doi, NULL, NULL, '["curated"]', NULL, NULL, e.level, e.basis, p.retracted, p.has_erratum, p.is_seed,
-       cur.stance, cur.note, cur.reviewer, cur.date, cur.conflict, NULL
+       cur.stance, cur.note, cur.reviewer, cur.date, cur.conflict, NULL, 1, NULL, 'decided by a person', NULL,
+       NULL, NULL, NULL, NULL, NULL
 FROM curation cur
 JOIN claims c ON c.id = cur.claim_id
 JOIN papers p ON p.pmid = cur.pmid

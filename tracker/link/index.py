@@ -77,6 +77,17 @@ def query_terms(claim: Claim) -> list[str]:
     return terms
 
 
+def topic_query(claim: Claim) -> str:
+    """The claim's topic terms as an FTS5 query: phrases quoted, a trailing '*' kept as a prefix search."""
+    parts = []
+    for term in claim.topic:
+        prefix = term.endswith("*")
+        words = re.findall(r"[\w]+", normalise(term.rstrip("*")))
+        if words:
+            parts.append('"' + " ".join(words) + '"' + ("*" if prefix else ""))
+    return " OR ".join(parts)
+
+
 def fts_query(terms: list[str]) -> str:
     """Each term quoted (so "mu-opioid" is not read as syntax) and joined with OR."""
     quoted = ['"' + t.replace('"', " ") + '"' for t in terms if t.strip()]

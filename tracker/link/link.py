@@ -1,10 +1,13 @@
-"""`tracker link`: candidate papers for each canonical claim, with scores, methods and a rationale.
+"""`tracker link`: candidate papers for each canonical claim, with scores and the methods that found them.
 
 Candidates come from (a) the claim's own PubMed query (search `claim-<id>` of `tracker sync`),
-(b) FTS5 full-text retrieval with the claim's synonyms and statement words, and (c) semantic
-similarity when the optional extra is installed. Methods are fused by reciprocal rank
-(each contributes 1 / (60 + rank)), the best `top` are kept. Links are upserted: relinking adds
-and updates, it never deletes; a link that falls below `top` is kept with in_last_run = 0.
+(b) FTS5 full-text retrieval with the claim's synonyms and statement words, (c) FTS5 retrieval of
+the claim's topic terms (papers on the topic whatever they conclude), (d) papers linked in PubMed
+to papers a person decided on (ELink, ops), and (e) semantic similarity when the optional extra is
+installed. Methods are fused by reciprocal rank (each contributes 1 / (60 + rank)), the best `top`
+are kept. Links are upserted: relinking adds and updates, it never deletes; a link that falls below
+`top` is kept with in_last_run = 0. Relevance, the rationale sentence and a suggested stance are
+then computed for every candidate (suggest.py).
 """
 
 from __future__ import annotations
@@ -15,16 +18,16 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from ..articles.structure import split_sentences
-from ..claims.catalog import Claim, normalise
-from ..claims.match import stem, words
+from ..claims.catalog import Claim
 from ..claims.store import active_claims
 from ..core.clock import utc_now
 from ..core.errors import TrackerError
 from ..papers.evidence import paper_levels_for
 from . import index
+from .suggest import suggest_for_claims
 
 RRF_K = 60
+METHODS = ("pubmed-search", "fts", "topic", "semantic", "related")
 DEFAULT_TOP = 50
 
 
@@ -46,29 +49,6 @@ def fuse(rankings: dict[str, list[int]]) -> dict[int, float]:
     return fused
 
 
-def claim_stems(claim: Claim) -> tuple[set[str], list[str]]:
-    """The stems a rationale sentence is scored on, and the synonym phrases that count extra."""
-    stems = set(words(claim.statement)) | {w for s in claim.synonyms for w in words(s)}
-    stems -= {stem(w) for w in index.QUERY_STOP}
-    return stems, [normalise(s) for s in claim.synonyms]
-
-
-def best_sentence(title: str | None, abstract: str | None, stems: set[str], phrases: list[str]):
-    """(text, field, start, end) of the sentence that shares most with the claim."""
-    best = None
-    for field, text in (("title", title or ""), ("abstract", abstract or "")):
-        if not text.strip():
-            continue
-        spans = [(0, len(text))] if field == "title" else split_sentences(text, 0, len(text))
-        for start, end in spans:
-            sentence = text[start:end]
-            plain = normalise(sentence)
-            score = len(set(words(sentence)) & stems) + 2 * sum(1 for p in phrases if p and p in plain)
-            if best is None or score > best[0]:
-                best = (score, sentence, field, start, end)
-    return best[1:] if best else (None, None, None, None)
-
-
 def _rankings(db, claim: Claim, top: int, semantic) -> tuple[dict[str, list[int]], dict[str, dict[int, float]]]:
     """Each method's ranked PMIDs, and each method's scores."""
     rankings: dict[str, list[int]] = {}
@@ -77,6 +57,15 @@ def _rankings(db, claim: Claim, top: int, semantic) -> tuple[dict[str, list[int]
     scores = {"fts": dict(fts_hits), "semantic": {}}
     if fts_hits:
         rankings["fts"] = [pmid for pmid, _ in fts_hits]
+    # The claim's topic, apart from its assertion: finds what argues against it too.
+    topic_hits = index.search(db, index.topic_query(claim), depth) if claim.topic else []
+    if topic_hits:
+        rankings["topic"] = [pmid for pmid, _ in topic_hits]
+    sources = db.execute("SELECT DISTINCT pmid FROM candidate_sources WHERE claim_id = ? AND source != 'requested'",
+                         [claim.id]).fetchall()
+    if sources:
+        # Found through PubMed's links from papers a person decided on; the full-text score orders them.
+        rankings["related"] = sorted((r[0] for r in sources), key=lambda p: (-scores["fts"].get(p, float("-inf")), -p))
     from_search = [row[0] for row in db.execute(
         "SELECT r.pmid FROM search_results r JOIN papers p ON p.pmid = r.pmid WHERE r.search = ? "
         "AND coalesce(p.deleted, 0) = 0", [f"claim-{claim.id}"])]
@@ -120,22 +109,19 @@ def link_claim(
     positions = {name: {pmid: i for i, pmid in enumerate(ranked, start=1)} for name, ranked in rankings.items()}
     existing = {row[0] for row in db.execute("SELECT pmid FROM claim_papers WHERE claim_id = ?", [claim.id])}
     levels = paper_levels_for(db, kept)
-    stems, phrases = claim_stems(claim)
     marks = ", ".join("?" for _ in kept)
     papers = {row["pmid"]: row for row in db.query(
-        f"SELECT pmid, title, abstract, retracted, has_erratum FROM papers WHERE pmid IN ({marks})", kept)}
+        f"SELECT pmid, retracted, has_erratum FROM papers WHERE pmid IN ({marks})", kept)}
     rows = []
     for rank, pmid in enumerate(kept, start=1):
         paper = papers[pmid]
-        rationale, field, start, end = best_sentence(paper["title"], paper["abstract"], stems, phrases)
-        found_by = [name for name in ("pubmed-search", "fts", "semantic") if pmid in positions.get(name, {})]
+        found_by = [name for name in METHODS if pmid in positions.get(name, {})]
         row = {
             "claim_id": claim.id, "pmid": pmid, "rank": rank, "score": round(fused[pmid], 6),
             "methods": json.dumps(found_by), "pubmed_search": int("pubmed-search" in found_by),
             "fts_score": _rounded(scores["fts"], pmid), "fts_rank": positions.get("fts", {}).get(pmid),
             "semantic_score": _rounded(scores["semantic"], pmid),
             "semantic_rank": positions.get("semantic", {}).get(pmid),
-            "rationale": rationale, "rationale_field": field, "rationale_start": start, "rationale_end": end,
             "evidence_level": levels[pmid].level, "retracted": paper["retracted"] or 0,
             "has_erratum": paper["has_erratum"] or 0, "in_last_run": 1, "last_linked": now,
         }
@@ -162,8 +148,10 @@ def claims_to_link(db, claim_ids=()) -> list[Claim]:
     return claims
 
 
-def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, progress=None) -> list[LinkStats]:
-    """Link every claim; the run is recorded in link_runs (what `tracker status` counts papers awaiting from)."""
+def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, progress=None,
+                stance_model=None) -> list[LinkStats]:
+    """Link every claim, then suggest a stance for every candidate (link/suggest.py); the run is recorded
+    in link_runs (what `tracker status` counts papers awaiting linking from)."""
     started_at = utc_now()
     with db.atomic():
         run_id = db["link_runs"].insert({"started_at": started_at, "status": "running", "claims": len(claims)}).last_pk
@@ -175,6 +163,7 @@ def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, 
         results.append(link_claim(db, claim, top=top, semantic=semantic))
         if progress:
             progress(number, len(claims), claim.id)
+    suggest_for_claims(db, claims, stance_model=stance_model)
     with db.atomic():
         db["link_runs"].update(run_id, {"finished_at": utc_now(), "status": "ok", "links": sum(r.kept for r in results),
                                         "new_links": sum(r.new for r in results)})

@@ -1,0 +1,229 @@
+"""Suggested stances: for each claim and candidate paper, what the paper probably says of the claim,
+the sentence that suggestion rests on, and why, in words.
+
+A suggestion is never a decision. It is stored apart (`suggestions`), never changes a row of
+`curation`, and wherever a person decided, the decision is what is shown as the stance.
+
+How a suggestion is made, in order:
+1. Off topic (link/relevance.py): `unrelated`, saying which topic terms are missing.
+2. A sentence states one of the claim's findings (db/claims.yml `findings`): the finding's stance,
+   with its reason ("a case series reporting liver injury in people who used kratom; the claim
+   says: ..."). Human evidence is surer than animal or laboratory work. Findings both for and
+   against: the stance model decides if it is built, else `mentions`.
+3. Otherwise the stance model (link/stance_model.py), when built, reads the rationale sentence
+   against the claim; without it, `mentions`: on the topic, no finding stated.
+
+A suggestion is recomputed when its inputs change: the claim's definition, the paper's content, or
+the method (its version, and the stance model's identity).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from ..claims.catalog import Claim
+from ..core.clock import utc_now
+from ..core.errors import InputError
+from ..core.files import reading
+from ..core.vocabulary import HUMAN, PRECLINICAL
+from ..papers.evidence import paper_levels_for
+from .rationale import PaperSentence, RationaleScorer, paper_sentences
+from .relevance import Relevance, relevance
+
+METHOD_VERSION = "suggest-1"
+DESIGN = {
+    "systematic-review": "a systematic review", "rct": "a randomised controlled trial",
+    "clinical-trial": "a clinical trial", "observational": "an observational study", "case-series": "a case series",
+    "case-report": "a case report", "animal": "an animal study", "in-vitro": "a laboratory (in vitro) study",
+    "narrative-review": "a review", "opinion": "an opinion piece", "unknown": "a paper",
+}
+
+
+@dataclass
+class Suggestion:
+    stance: str  # supports | contradicts | mentions | unrelated
+    confidence: float
+    sentence: PaperSentence | None
+    reason: str
+    method: str
+    topic: Relevance | None = None
+    rationale: PaperSentence | None = None  # the sentence that bears most on the claim
+
+
+def _finding_confidence(level: str) -> float:
+    # What the words of one sentence can carry: human reports most, laboratory work least.
+    return 0.8 if level in HUMAN else 0.6 if level in PRECLINICAL else 0.5
+
+
+def _statement(claim: Claim) -> str:
+    return claim.statement.rstrip(".")
+
+
+def suggest(claim: Claim, paper: dict, level: str, stance_model=None) -> Suggestion:
+    """One suggestion, with the paper's relevance and rationale. `paper` has title, abstract, mesh and keywords."""
+    sentences = paper_sentences(paper["title"], paper["abstract"])
+    scorer = RationaleScorer(claim)
+    rarity = scorer.rarity(sentences)
+    stated = [(s, *hit) for s in sentences if (hit := scorer.finding(s))]
+    topic = relevance(claim, paper["title"], paper["abstract"], paper["mesh"], paper["keywords"], bool(stated))
+    best = scorer.best(sentences, rarity)  # the rationale: what bears most on the claim, whatever it says
+    made = _suggest(claim, stated, topic, best, scorer, rarity, level, stance_model)
+    made.topic, made.rationale = topic, best
+    return made
+
+
+def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level, stance_model) -> Suggestion:
+    design = DESIGN.get(level, "a paper")
+    if not topic.relevant:
+        return Suggestion("unrelated", 0.7 if topic.score == 0 else 0.5, best,
+                          f"{design.capitalize()} that is not on the claim's topic ({topic.basis})", "topic check")
+    stances = {finding.stance for _, finding, _ in stated}
+    if len(stances) == 1:
+        sentence, finding, _ = max(stated, key=lambda item: scorer.score(item[0], rarity))
+        caveat = "; evidence in animals or cells, not people" if level in PRECLINICAL else ""
+        return Suggestion(finding.stance, _finding_confidence(level), sentence,
+                          f"{design.capitalize()} reporting {finding.says}{caveat}; the claim says: "
+                          f"{_statement(claim)}", "catalog findings")
+    if stance_model is not None:
+        label, probability = stance_model.predict(claim.statement, best.text)
+        reason = (f"{design.capitalize()}; the stance model reads this sentence as "
+                  f"{'agreeing with' if label == 'supports' else 'going against' if label == 'contradicts' else 'neither for nor against'}"
+                  f" the claim")
+        if stances:
+            reason += " (it states findings both for and against the claim)"
+        return Suggestion(label, round(probability, 3), best, reason, f"stance model ({stance_model.name})")
+    if stances:
+        said = "; ".join(sorted({f"{f.stance}: {f.says}" for _, f, _ in stated}))
+        return Suggestion("mentions", 0.4, best, f"{design.capitalize()} stating findings both ways ({said})",
+                          "catalog findings")
+    return Suggestion("mentions", 0.5, best, f"{design.capitalize()} on the claim's topic ({topic.basis}) that states "
+                      "none of the claim's findings", "topic check")
+
+
+def inputs_hash(claim_row: dict, content_hash: str | None, model_name: str | None) -> str:
+    parts = [METHOD_VERSION, model_name or "", content_hash or "",
+             *(str(claim_row.get(k)) for k in ("statement", "synonyms", "topic", "findings"))]
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+# ---- the database side ----
+
+def _papers(db, pmids: list[int]) -> dict[int, dict]:
+    marks = ", ".join("?" for _ in pmids)
+    papers = {row["pmid"]: {**row, "mesh": [], "keywords": json.loads(row["keywords"] or "[]")} for row in db.query(
+        f"SELECT pmid, title, abstract, keywords, content_hash FROM papers WHERE pmid IN ({marks})", pmids)}
+    for pmid, descriptor in db.execute(
+            f"SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks}) ORDER BY pmid, position", pmids):
+        papers[pmid]["mesh"].append(descriptor)
+    return papers
+
+
+@dataclass
+class SuggestStats:
+    claims: int = 0
+    pairs: int = 0
+    computed: int = 0  # new or recomputed (the rest were current)
+
+
+def suggest_for_claims(db: sqlite_utils.Database, claims: list[Claim], stance_model=None,
+                       now: str | None = None) -> SuggestStats:
+    """A current suggestion for every candidate pair of these claims (decided pairs too: a suggestion
+    shown beside a decision is never shown as the stance, but it is how suggestions are checked)."""
+    now = now or utc_now()
+    stats = SuggestStats(claims=len(claims))
+    model_name = stance_model.name if stance_model is not None else None
+    for claim in claims:
+        claim_row = next(db.query("SELECT * FROM claims WHERE id = ?", [claim.id]))
+        pmids = [r[0] for r in db.execute("SELECT pmid FROM claim_papers WHERE claim_id = ? ORDER BY pmid", [claim.id])]
+        if not pmids:
+            continue
+        stored = dict(db.execute("SELECT pmid, inputs FROM suggestions WHERE claim_id = ?", [claim.id]).fetchall())
+        papers = _papers(db, pmids)
+        levels = paper_levels_for(db, pmids)
+        rows, links = [], []
+        for pmid in pmids:
+            paper = papers.get(pmid)
+            if paper is None:
+                continue
+            stats.pairs += 1
+            digest = inputs_hash(claim_row, paper["content_hash"], model_name)
+            if stored.get(pmid) == digest:
+                continue
+            made = suggest(claim, paper, levels[pmid].level, stance_model)
+            sentence, rationale = made.sentence, made.rationale
+            links.append({
+                "claim_id": claim.id, "pmid": pmid, "relevant": int(made.topic.relevant),
+                "relevance_score": made.topic.score, "relevance_basis": made.topic.basis,
+                "rationale": rationale.text if rationale else None,
+                "rationale_field": rationale.field if rationale else None,
+                "rationale_start": rationale.start if rationale else None,
+                "rationale_end": rationale.end if rationale else None,
+                "rationale_section": rationale.section if rationale else None,
+            })
+            rows.append({
+                "claim_id": claim.id, "pmid": pmid, "stance": made.stance, "confidence": made.confidence,
+                "sentence": sentence.text if sentence else None, "sentence_field": sentence.field if sentence else None,
+                "sentence_start": sentence.start if sentence else None,
+                "sentence_end": sentence.end if sentence else None,
+                "sentence_section": sentence.section if sentence else None, "reason": made.reason,
+                "method": made.method, "inputs": digest, "computed_at": now,
+            })
+        with db.atomic():
+            if rows:
+                db["suggestions"].upsert_all(rows, pk=("claim_id", "pmid"))
+                db["claim_papers"].upsert_all(links, pk=("claim_id", "pmid"))
+        stats.computed += len(rows)
+    return stats
+
+
+def read_pairs(db: sqlite_utils.Database, path: str | Path) -> list[tuple[str, int]]:
+    """A CSV of claim_id,pmid pairs, checked against the database before anything is written."""
+    path = Path(path)
+    with reading(path, "a CSV file with a claim_id,pmid header"), path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not {"claim_id", "pmid"} <= set(reader.fieldnames or []):
+            raise InputError(f"{path}: the header must be claim_id,pmid (found: {', '.join(reader.fieldnames or [])})")
+        pairs = []
+        for row in reader:
+            claim_id, pmid = (row.get("claim_id") or "").strip(), (row.get("pmid") or "").strip()
+            if not pmid.isascii() or not pmid.isdigit() or len(pmid) > 10:
+                raise InputError(f"{path}, line {reader.line_num}: pmid {pmid!r} is not a PubMed id")
+            pairs.append((claim_id, int(pmid)))
+    claims = {row[0] for row in db.execute("SELECT id FROM claims WHERE status = 'active'")}
+    unknown_claims = sorted({c for c, _ in pairs} - claims)
+    if unknown_claims:
+        raise InputError(f"{path}: no active claim {', '.join(map(repr, unknown_claims))}; "
+                         "`tracker claims list` shows them; nothing was written")
+    known = set()
+    for chunk_start in range(0, len(pairs), 500):
+        chunk = [p for _, p in pairs[chunk_start:chunk_start + 500]]
+        marks = ", ".join("?" for _ in chunk)
+        known.update(r[0] for r in db.execute(f"SELECT pmid FROM papers WHERE pmid IN ({marks})", chunk))
+    missing = sorted({p for _, p in pairs} - known)
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        raise InputError(f"{path}: PMID {shown} not in the database (`tracker sync --term` or `tracker load` "
+                         "brings them); nothing was written")
+    return pairs
+
+
+def add_requested(db: sqlite_utils.Database, pairs: list[tuple[str, int]], now: str | None = None) -> int:
+    """Make requested pairs candidates ("by request"); returns how many were not candidates yet."""
+    now = now or utc_now()
+    added = 0
+    with db.atomic():
+        for claim_id, pmid in pairs:
+            db["candidate_sources"].upsert({"claim_id": claim_id, "pmid": pmid, "source": "requested", "via_pmid": 0,
+                                            "found_at": now}, pk=("claim_id", "pmid", "source", "via_pmid"))
+            if db.execute("SELECT 1 FROM claim_papers WHERE claim_id = ? AND pmid = ?", [claim_id, pmid]).fetchone():
+                continue
+            db["claim_papers"].insert({"claim_id": claim_id, "pmid": pmid, "methods": json.dumps(["requested"]),
+                                       "in_last_run": 0, "first_linked": now, "last_linked": now})
+            added += 1
+    return added
