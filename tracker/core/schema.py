@@ -253,12 +253,12 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         ("sentence", str, "The sentence of the paper the suggestion rests on"),
         ("sentence_field", str, "title or abstract"),
         ("sentence_start", int, "papers.<field>[start:end] == sentence"),
-        ("sentence_end", int),
+        ("sentence_end", int, "Where the sentence ends in the field"),
         ("sentence_section", str, "The abstract section the sentence is in, when the abstract is structured"),
         ("reason", str, "Why, in words: the kind of study, what it reports, what the claim says"),
         ("method", str, "What produced it: catalog findings, the stance model, or the topic check"),
         ("inputs", str, "Hash of the claim, the paper and the method; a change recomputes the suggestion"),
-        ("computed_at", str),
+        ("computed_at", str, "When the suggestion was computed (UTC)"),
     ], indexes=[["pmid"], ["stance"]]),
     # How a paper became a candidate beyond the linker's own methods: asked for (`tracker suggest
     # --pairs`), or found through PubMed's links from a paper a person decided on (ELink).
@@ -266,7 +266,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         ("claim_id", str), ("pmid", int),
         ("source", str, "requested, related (ELink pubmed_pubmed) or cited-by (ELink pubmed_pubmed_citedin)"),
         ("via_pmid", int, "The decided paper it was found from (0 when requested)"),
-        ("found_at", str),
+        ("found_at", str, "When it was found (UTC)"),
     ], indexes=[["pmid"]]),
     _table("curation", ("claim_id", "pmid"), [
         ("claim_id", str), ("pmid", int),
@@ -355,7 +355,7 @@ def _claim_summary() -> str:
     )
     return f"""
 WITH g AS (
-    SELECT claim_id, pmid, evidence_level, stance, retracted, pub_date,
+    SELECT claim_id, pmid, evidence_level, stance, retracted, pub_date, suggested_stance, relevant,
            CASE WHEN evidence_level IN {_in(HUMAN)} THEN 'human'
                 WHEN evidence_level IN {_in(PRECLINICAL)} THEN 'preclinical' ELSE 'other' END AS evidence_group
     FROM claim_evidence
@@ -367,6 +367,10 @@ SELECT c.id AS claim_id, c.statement, c.category, c.status,
        coalesce(sum(g.stance = 'mentions'), 0) AS mentions,
        coalesce(sum(g.stance = 'unrelated'), 0) AS unrelated,
        coalesce(sum(g.pmid IS NOT NULL AND g.stance IS NULL), 0) AS undecided,
+       coalesce(sum(g.relevant = 1), 0) AS relevant,
+       coalesce(sum(g.stance IS NULL AND g.relevant = 1 AND g.suggested_stance = 'supports'), 0) AS suggested_supports,
+       coalesce(sum(g.stance IS NULL AND g.relevant = 1 AND g.suggested_stance = 'contradicts'), 0)
+           AS suggested_contradicts,
        coalesce(sum(g.evidence_group = 'human'), 0) AS human,
        coalesce(sum(g.evidence_group = 'preclinical'), 0) AS animal_or_in_vitro,
        {level_counts},

@@ -1,0 +1,248 @@
+"""Benchmark: what the tracker says about evidence, on real claims no one here wrote, each figure beside
+a baseline computed in the same run (../shared/benchmarks/README.md describes the data).
+
+- retrieval, Citation-Integrity dev: each citing sentence is a query over the 3,063 documents; the
+  cited document is the relevant one. recall@10 and MRR of the linker's retrieval (its full-text
+  query, fused with semantic similarity when the extra is installed, exactly as `tracker link`
+  fuses them) beside a plain FTS5 BM25 query of the claim's words.
+- rationale, Citation-Integrity dev: for each cited document with an annotated sentence, is the
+  sentence the tracker shows (link/rationale.py) the annotated one? Beside the sentence sharing the
+  most words with the claim. The dataset lists the annotated sentence first, so every method sees
+  the sentences in a seeded random order (the tracker never scores a sentence's place).
+- stance, HealthVer dev and Citation-Integrity dev: macro-F1 of the suggested stance
+  (link/suggest.py, with the stance model when one is built) beside the majority class and a
+  word-overlap rule.
+
+Tune only on training and development data; these figures are from the development splits.
+
+    scripts/bench evidence [--shared ../shared] [--no-semantic] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sqlite3
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tracker.claims.catalog import Claim  # noqa: E402
+from tracker.claims.match import words  # noqa: E402
+from tracker.core.schema import PAPER_SEARCH, ensure_schema  # noqa: E402
+from tracker.link import index  # noqa: E402
+from tracker.link.link import fuse  # noqa: E402
+from tracker.link.rationale import PaperSentence, RationaleScorer  # noqa: E402
+from tracker.link.stance_model import stance_model_or_none  # noqa: E402
+from tracker.link.suggest import suggest  # noqa: E402
+
+MARKER = re.compile(r"\[?<\|[^|]*\|>\]?")
+NEGATION = re.compile(r"\b(no|not|none|without|lack\w*|fail\w*|neither|nor|never)\b", re.I)
+
+
+def clean(text: str) -> str:
+    return " ".join(MARKER.sub(" ", text).split())
+
+
+def claim_of(text: str) -> Claim:
+    return Claim(id="benchmark", statement=text, category="safety", pubmed="-")
+
+
+def macro_f1(gold: list[str], predicted: list[str]) -> float:
+    labels = sorted(set(gold))
+    scores = []
+    for label in labels:
+        tp = sum(g == p == label for g, p in zip(gold, predicted))
+        fp = sum(p == label and g != label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+# ---- Citation-Integrity ----
+
+def load_citint(folder: Path, split: str):
+    docs = {d["doc_id"]: d for d in map(json.loads, (folder / "corpus.jsonl").open(encoding="utf-8"))}
+    claims = [json.loads(line) for line in (folder / f"claims_{split}.jsonl").open(encoding="utf-8")]
+    return docs, claims
+
+
+def plain_bm25(db, text: str, depth: int) -> list[int]:
+    """A plain FTS5 query of the claim's words (OR-ed), ranked by bm25()."""
+    terms = ['"' + w + '"' for w in dict.fromkeys(re.findall(r"[a-z0-9]+", text.lower()))]
+    if not terms:
+        return []
+    return [r[0] for r in db.execute("SELECT rowid FROM plain WHERE plain MATCH ? ORDER BY bm25(plain) LIMIT ?",
+                                     [" OR ".join(terms), depth])]
+
+
+def retrieval(docs: dict, claims: list, semantic) -> dict:
+    import sqlite_utils
+
+    db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+    ensure_schema(db)
+    db.execute("CREATE VIRTUAL TABLE plain USING fts5(title, abstract)")
+    rows = [(doc_id, d["title"] or "", " ".join(d["abstract"])) for doc_id, d in docs.items()]
+    db.conn.executemany(f"INSERT INTO {PAPER_SEARCH} (rowid, title, abstract, mesh, keywords) VALUES (?, ?, ?, '', '')",
+                        rows)
+    db.conn.executemany("INSERT INTO plain (rowid, title, abstract) VALUES (?, ?, ?)", rows)
+    doc_ids = [r[0] for r in rows]
+    matrix = semantic.embed([f"{t}. {a}" for _, t, a in rows]) if semantic else None
+    results = {"plain FTS5 BM25 (baseline)": [], "linker: full text": [], "linker (as tracker link fuses)": []}
+    for claim in claims:
+        text = clean(claim["claim"])
+        wanted = set(claim["cited_doc_ids"]) & set(docs)
+        if not wanted:
+            continue
+        fts = [pmid for pmid, _ in index.search(db, index.fts_query(index.query_terms(claim_of(text))), 100)]
+        rankings = {"fts": fts}
+        if matrix is not None:
+            scores = matrix @ semantic.embed([text])[0]
+            rankings["semantic"] = [doc_ids[i] for i in scores.argsort()[::-1][:100]]
+        fused = fuse(rankings)
+        ranked = {"plain FTS5 BM25 (baseline)": plain_bm25(db, text, 100), "linker: full text": fts,
+                  "linker (as tracker link fuses)": sorted(fused, key=lambda p: (-fused[p], -p))}
+        for name, order in ranked.items():
+            first = next((i for i, d in enumerate(order, start=1) if d in wanted), None)
+            results[name].append((first is not None and first <= 10, 1 / first if first else 0.0))
+    return {name: {"recall@10": sum(h for h, _ in v) / len(v), "MRR": sum(r for _, r in v) / len(v), "claims": len(v)}
+            for name, v in results.items()}
+
+
+def rationale(docs: dict, claims: list) -> dict:
+    tracker = baseline = total = 0
+    for number, claim in enumerate(claims):
+        text = clean(claim["claim"])
+        for doc_id, annotations in claim["evidence"].items():
+            doc = docs.get(int(doc_id))
+            if not doc:
+                continue
+            gold = {i for a in annotations for i in a["sentences"]}
+            order = list(range(len(doc["abstract"])))
+            random.Random(number).shuffle(order)  # the dataset lists the annotated sentence first
+            sentences = [PaperSentence(doc["abstract"][i], "abstract", 0, 0) for i in order]
+            shown = RationaleScorer(claim_of(text)).best(sentences)
+            tracker += order[sentences.index(shown)] in gold
+            claim_words = set(words(text))
+            overlap = [len(claim_words & set(words(s.text))) for s in sentences]
+            baseline += order[max(range(len(sentences)), key=lambda i: (overlap[i], -i))] in gold
+            total += 1
+    return {"tracker rationale": tracker / total, "word-overlap sentence (baseline)": baseline / total, "pairs": total}
+
+
+def overlap_rule(claim: str, evidence: str) -> str:
+    """The baseline: little shared vocabulary is neutral; shared, with a negation, refutes; else supports."""
+    shared = set(words(claim)) & set(words(evidence))
+    if len(shared) < 2:
+        return "Neutral"
+    return "Refutes" if NEGATION.search(evidence) and not NEGATION.search(claim) else "Supports"
+
+
+STANCE_AS = {"supports": "Supports", "contradicts": "Refutes", "mentions": "Neutral", "unrelated": "Neutral"}
+
+
+def stance_figures(pairs: list[tuple[str, str, str]], model) -> dict:
+    gold = [label for _, _, label in pairs]
+    majority = Counter(gold).most_common(1)[0][0]
+    suggested = [STANCE_AS[suggest(claim_of(c), {"title": None, "abstract": e, "mesh": [], "keywords": []},
+                                   "unknown", model).stance] for c, e, _ in pairs]
+    return {"suggested stance": macro_f1(gold, suggested),
+            "majority class (baseline)": macro_f1(gold, [majority] * len(gold)),
+            "word-overlap rule (baseline)": macro_f1(gold, [overlap_rule(c, e) for c, e, _ in pairs]),
+            "pairs": len(pairs), "method": model.name if model else "catalog findings only (no stance model built)"}
+
+
+def healthver_pairs(path: Path) -> list[tuple[str, str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [(" ".join(r["claim"].split()), " ".join(r["evidence"].split()), r["label"]) for r in csv.DictReader(handle)]
+
+
+def citint_pairs(docs: dict, claims: list) -> list[tuple[str, str, str]]:
+    pairs = []
+    for claim in claims:
+        for doc_id in claim["cited_doc_ids"]:
+            doc = docs.get(doc_id)
+            if doc:
+                labels = [a["label"] for a in claim["evidence"].get(str(doc_id), [])]
+                label = {"SUPPORT": "Supports", "REFUTE": "Refutes"}.get(labels[0] if labels else "", "Neutral")
+                pairs.append((clean(claim["claim"]), " ".join(doc["abstract"]), label))
+    return pairs
+
+
+# ---- the kratom starter papers ----
+
+def kratom(gold_path: Path) -> dict:
+    """On a database built as `tracker run` builds it offline: precision of each claim's first five
+    relevant candidates and the share of right suggestions, against tests/gold/kratom_links.tsv (judged
+    from titles); and how many suggestions go against a decision of db/curation.csv."""
+    import os
+    import subprocess
+    import tempfile
+
+    import sqlite_utils
+
+    with tempfile.TemporaryDirectory() as folder:
+        db_path = Path(folder) / "kratom.db"
+        env = {**os.environ, "TRACKER_DB": str(db_path), "TRACKER_EUTILS_URL": "http://127.0.0.1:9/",
+               "TRACKER_BACKOFF_SECONDS": "0.01"}
+        subprocess.run([sys.executable, "-c", "from tracker.cli import cli; cli()", "run", "--no-semantic"],
+                       env=env, check=True, capture_output=True)
+        db = sqlite_utils.Database(db_path)
+        with gold_path.open(encoding="utf-8", newline="") as handle:
+            gold = {(r["claim_id"], int(r["pmid"])): r for r in csv.DictReader(handle, delimiter="\t")}
+        shown = list(db.query("""SELECT * FROM (SELECT claim_id, pmid, row_number() OVER (PARTITION BY claim_id
+                                 ORDER BY rank) AS n FROM claim_papers WHERE relevant = 1 AND rank IS NOT NULL)
+                                 WHERE n <= 5"""))
+        judged = [gold[(r["claim_id"], r["pmid"])] for r in shown if (r["claim_id"], r["pmid"]) in gold]
+        suggested = {(r["claim_id"], r["pmid"]): r["stance"] for r in db.query("SELECT * FROM suggestions")}
+        right = [suggested.get((g["claim_id"], int(g["pmid"]))) == g["stance"] for g in gold.values()]
+        opposite = list(db.query("""SELECT c.claim_id, c.pmid FROM curation c JOIN suggestions s
+                                    ON s.claim_id = c.claim_id AND s.pmid = c.pmid
+                                    WHERE (c.stance = 'supports' AND s.stance = 'contradicts')
+                                       OR (c.stance = 'contradicts' AND s.stance = 'supports')"""))
+        agree = db.execute("""SELECT count(*), coalesce(sum(c.stance = s.stance), 0) FROM curation c
+                              JOIN suggestions s ON s.claim_id = c.claim_id AND s.pmid = c.pmid""").fetchone()
+    return {"precision of the first 5 relevant candidates": sum(g["relevant"] == "y" for g in judged) / len(judged),
+            "relevant candidates shown (first 5 per claim)": len(shown), "of them judged": len(judged),
+            "right suggestions (judged pairs)": sum(right) / len(right), "judged pairs": len(right),
+            "suggestions against a decision in db/curation.csv": len(opposite),
+            "suggestions equal to a decision": f"{agree[1]} of {agree[0]}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--no-semantic", action="store_true")
+    parser.add_argument("--limit", type=int, help="Only the first N claims of each set (a quick look).")
+    args = parser.parse_args()
+    benchmarks = args.shared / "benchmarks"
+    semantic = None
+    if not args.no_semantic:
+        from tracker.link import semantic as extra
+
+        semantic = extra.SemanticIndex() if extra.available() else None
+    docs, dev = load_citint(benchmarks / "citint", "dev")
+    dev = dev[: args.limit] if args.limit else dev
+    started = time.perf_counter()
+    report = {"retrieval (Citation-Integrity dev)": retrieval(docs, dev, semantic),
+              "rationale (Citation-Integrity dev)": rationale(docs, dev)}
+    model = stance_model_or_none()
+    healthver = healthver_pairs(benchmarks / "healthver" / "healthver_dev.csv")
+    report["stance (HealthVer dev)"] = stance_figures(healthver[: args.limit] if args.limit else healthver, model)
+    report["stance (Citation-Integrity dev)"] = stance_figures(citint_pairs(docs, dev), model)
+    report["kratom starter papers (judged from titles; development figures)"] = kratom(
+        ROOT / "tests" / "gold" / "kratom_links.tsv")
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    report["semantic"] = bool(semantic)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
