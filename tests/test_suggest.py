@@ -169,3 +169,19 @@ def test_a_suggestion_says_when_the_evidence_is_in_animals():
     assert made.confidence < human.confidence  # people over animals
     off_topic = suggest(claim, {**paper, "title": "Kratom and opioid withdrawal"}, "observational")
     assert off_topic.stance == "unrelated" and "not on the claim's topic" in off_topic.reason
+
+
+def test_exports_and_the_report_mark_suggestions_as_suggestions(linked, run):
+    links = json.loads(run("export", "links", "-f", "json").stdout)
+    decided = [r for r in links if r["stance"]]
+    undecided = [r for r in links if not r["stance"] and r["rank"] is not None]
+    assert decided and all(r["suggested_stance"] is None for r in decided)
+    assert undecided and all(r["suggested_stance"] and r["suggestion_reason"] for r in undecided)
+    # On-topic candidates come before the other candidates of each claim.
+    for claim_id in {r["claim_id"] for r in links}:
+        flags = [r["relevant"] for r in links if r["claim_id"] == claim_id and r["relevant"] is not None]
+        assert flags == sorted(flags, reverse=True)
+    report = run("export", "report").stdout
+    section = report.split("## Kratom has liver-protective")[1].split("\n## ")[0]
+    assert "| contradicts |" in section  # the decisions, as decisions
+    assert "*suggested: contradicts* (A review reporting liver injury" in section  # LiverTox, as a suggestion

@@ -300,6 +300,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         ("digest_id", int),
         ("kind", str, "new-link or retracted"),
         ("claim_id", str), ("pmid", int), ("title", str), ("evidence_level", str), ("rank", int), ("stance", str),
+        ("suggested_stance", str, "The tracker's suggestion where no one decided (a suggestion, not a decision)"),
     ], indexes=[["claim_id"], ["pmid"]]),
 )}
 

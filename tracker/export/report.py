@@ -86,12 +86,21 @@ def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
     return len(claims)
 
 
+def _stance_cell(row: dict) -> str:
+    """A person's decision as it is; the tracker's suggestion marked as one, with its reason."""
+    if row["stance"]:
+        return row["stance"]
+    if row["suggested_stance"]:
+        return f"*suggested: {row['suggested_stance']}* ({markdown_text(row['suggestion_reason'] or '')})"
+    return "undecided"
+
+
 def _write_evidence(db, claim_id: str, filters: Filters, handle: TextIO, candidates: int) -> None:
     only_this = Filters(claims=(claim_id,), stances=filters.stances, levels=filters.levels, since=filters.since)
     rows = sorted(link_rows(db, only_this),
                   key=lambda r: (_STANCE_ORDER.get(r["stance"], 4), r["rank"] is None, r["rank"] or 0, r["pmid"]))
     decided = [r for r in rows if r["stance"]]
-    undecided = [r for r in rows if not r["stance"]]
+    undecided = [r for r in rows if not r["stance"] and r["relevant"] != 0]  # other candidates are left to the export
     shown = decided + undecided[:candidates]
     if not shown:
         handle.write("No papers" + (" match the filters" if filters.given() else "") + ".\n")
@@ -101,8 +110,8 @@ def _write_evidence(db, claim_id: str, filters: Filters, handle: TextIO, candida
     for row in shown:
         handle.write("| " + " | ".join([
             _paper_cell(row), str(row["year"] or ""), markdown_text(row["title"] or ""), row["evidence_level"] or "",
-            row["stance"] or "undecided", "**retracted**" if row["retracted"] else "",
-            markdown_text(row["rationale"] or ""),
+            _stance_cell(row), "**retracted**" if row["retracted"] else "",
+            markdown_text(row["suggestion_sentence"] or row["rationale"] or ""),
         ]) + " |\n")
     if len(undecided) > candidates:
         handle.write(f"\n{len(undecided) - candidates} more undecided candidates: "

@@ -73,7 +73,16 @@ LINK_COLUMNS = _columns("""
     starter_record              flag   1 while the paper is known only from the starter bibliography (a sync brings the full record).
     in_last_run                 flag   1 when the last `tracker link` kept the paper among the claim's top candidates.
     first_linked                text   When the link was first made (UTC).
-""") + _PAPER_LINKS
+""") + _PAPER_LINKS + _columns("""
+    relevant                    flag   1 when the paper is on the claim's topic, for or against; 0 for other candidates.
+    relevance_basis             text   The claim's topic terms found in the paper, and where.
+    suggested_stance            text   The tracker's suggestion where no one decided: {stances}. A suggestion, not a decision.
+    suggestion_confidence       float  How sure the suggestion is, 0 to 1.
+    suggestion_reason           text   Why the tracker suggests it, in words.
+    suggestion_sentence         text   The sentence of the paper the suggestion rests on.
+    suggestion_method           text   What made the suggestion: catalog findings, the stance model or the topic check.
+    rationale_section           text   The section of a structured abstract the rationale is in.
+""")
 
 CLAIM_COLUMNS = _columns("""
     claim_id                    text   The canonical claim's id.
@@ -254,10 +263,12 @@ def link_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
                ce.evidence_level, ce.evidence_basis, ce.stance, ce.stance_note, ce.reviewer, ce.decided, ce.conflict,
                ce.rationale, ce.rationale_field, ce.score, ce.rank, ce.methods, l.pubmed_search, l.fts_score,
                l.semantic_score, ce.retracted, ce.has_erratum, ce.is_seed AS starter_record, ce.in_last_run,
-               l.first_linked, ce.doi
+               l.first_linked, ce.doi, ce.relevant, ce.relevance_basis, ce.suggested_stance,
+               ce.suggestion_confidence, ce.suggestion_reason, ce.suggestion_sentence, ce.suggestion_method,
+               ce.rationale_section
         FROM claim_evidence ce LEFT JOIN claim_papers l ON l.claim_id = ce.claim_id AND l.pmid = ce.pmid
         {_where(conditions)}
-        ORDER BY ce.claim_id, ce.rank IS NULL, ce.rank, ce.pmid"""
+        ORDER BY ce.claim_id, ce.relevant = 0, ce.rank IS NULL, ce.rank, ce.pmid"""
     for row in db.query(sql, params):
         yield _decode_lists(_with_urls(row), LINK_COLUMNS)
 

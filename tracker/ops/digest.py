@@ -39,14 +39,16 @@ class Digest:
 def _new_items(db: sqlite_utils.Database, since: str | None) -> list[dict]:
     new_links = list(db.query(
         """SELECT 'new-link' AS kind, l.claim_id, l.pmid, p.title, coalesce(e.level, l.evidence_level) AS evidence_level,
-                  l.rank, cur.stance
+                  l.rank, cur.stance, CASE WHEN cur.stance IS NULL THEN s.stance END AS suggested_stance
            FROM claim_papers l JOIN claims c ON c.id = l.claim_id AND c.status = 'active'
            JOIN papers p ON p.pmid = l.pmid LEFT JOIN paper_evidence e ON e.pmid = l.pmid
            LEFT JOIN curation cur ON cur.claim_id = l.claim_id AND cur.pmid = l.pmid
+           LEFT JOIN suggestions s ON s.claim_id = l.claim_id AND s.pmid = l.pmid
            WHERE l.in_last_run = 1 AND (? IS NULL OR l.first_linked > ?)
-           ORDER BY l.claim_id, l.rank""", [since, since]))
+           ORDER BY l.claim_id, l.relevant = 0, l.rank""", [since, since]))
     retracted = list(db.query(
-        """SELECT 'retracted' AS kind, ce.claim_id, ce.pmid, ce.title, ce.evidence_level, ce.rank, ce.stance
+        """SELECT 'retracted' AS kind, ce.claim_id, ce.pmid, ce.title, ce.evidence_level, ce.rank, ce.stance,
+                  ce.suggested_stance
            FROM claim_evidence ce
            WHERE ce.retracted = 1 AND ce.claim_status = 'active' AND NOT EXISTS (
                SELECT 1 FROM digest_items i WHERE i.kind = 'retracted' AND i.claim_id = ce.claim_id AND i.pmid = ce.pmid)
@@ -71,8 +73,10 @@ def digest_markdown(db: sqlite_utils.Database, created_at: str, since: str | Non
                          f"{markdown_text(item['title'] or '')} ({item['evidence_level'] or 'unknown'}{stance})")
         claim_links = [i for i in new_links if i["claim_id"] == claim_id]
         for item in claim_links[:SHOWN_PER_CLAIM]:
+            judged = (f", judged: {item['stance']}" if item["stance"] else
+                      f", suggested (not decided): {item['suggested_stance']}" if item["suggested_stance"] else "")
             lines.append(f"- New: [{item['pmid']}]({pubmed_url(item['pmid'])}) {markdown_text(item['title'] or '')} "
-                         f"({item['evidence_level'] or 'unknown'}, rank {item['rank']})")
+                         f"({item['evidence_level'] or 'unknown'}, rank {item['rank']}{judged})")
         if len(claim_links) > SHOWN_PER_CLAIM:
             lines.append(f"- and {len(claim_links) - SHOWN_PER_CLAIM} more: "
                          f"`tracker export links --claim {claim_id}`")
