@@ -7,7 +7,7 @@ building the full-text index (once, after a load), then linking all claims of db
 index current, as a scheduled run does. Reported: seconds per claim, and the ratio between sizes.
 Target: 10x the papers costs at most 3x the time per claim.
 
-    scripts/bench link [--sizes 10000 100000] [--top 50]
+    scripts/bench link [--sizes 1000 10000 100000] [--top 50]
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def measure(path: Path, top: int) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--top", type=int, default=50)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -56,6 +56,7 @@ class State:
     records: dict = field(default_factory=dict)  # pmid -> CorpusRecord
     terms: dict = field(default_factory=dict)  # query term -> set of pmids
     history: dict = field(default_factory=dict)  # webenv -> list of pmids
+    link_sets: dict = field(default_factory=dict)  # pmid -> a recorded <LinkSet> element (ELink)
     faults: list = field(default_factory=list)
     log: list = field(default_factory=list)
     rate_limit: float | None = 3.0  # requests a second before answering 429, as NCBI does
@@ -100,6 +101,20 @@ class FakeEutils:
             for record in records:
                 self.state.records[record.pmid] = record
             self.state.terms.setdefault(term, set()).update(r.pmid for r in records)
+
+    def add_link_sets(self, recorded: bytes) -> list[int]:
+        """Answer ELink from a real recorded response: each LinkSet by its source PMID. Returns the PMIDs."""
+        from lxml import etree
+
+        root = etree.fromstring(recorded, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        sources = []
+        with self.state.lock:
+            for link_set in root.iter("LinkSet"):
+                ids = [int(i.text) for i in link_set.findall("IdList/Id")]
+                if len(ids) == 1:
+                    self.state.link_sets[ids[0]] = link_set
+                    sources.append(ids[0])
+        return sources
 
     def replace(self, record: CorpusRecord) -> None:
         with self.state.lock:
@@ -191,6 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = self._efetch(params)
             entry.status = status
             return self._send(status, body)
+        if endpoint == "elink":
+            entry.params["id"] = raw_params.get("id", [])  # every id, as ELink reads repeated ids
+            return self._send(200, self._elink(raw_params.get("id", []), params.get("linkname")))
         entry.status = 404
         return self._send(404, b"<html><body>Not found</body></html>", "text/html")
 
@@ -211,7 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "json":
             return self._send(200, CAP_ERROR_BODY, "application/json")
         if kind == "error-field":
-            tag = "eSearchResult" if endpoint == "esearch" else "eFetchResult"
+            tag = {"esearch": "eSearchResult", "elink": "eLinkResult"}.get(endpoint, "eFetchResult")
             body = f"<?xml version=\"1.0\"?><{tag}><ERROR>Search Backend failed: temporary failure</ERROR></{tag}>"
             return self._send(200, body.encode())
         if kind == "drop":
@@ -274,6 +292,25 @@ class _Handler(BaseHTTPRequestHandler):
             f"<RetStart>{retstart}</RetStart>{history}<IdList>\n{ids}</IdList>"
             f"<TranslationSet/><QueryTranslation>{_escape(params.get('term', ''))}</QueryTranslation></eSearchResult>\n"
         ).encode()
+
+    def _elink(self, ids: list, linkname: str | None) -> bytes:
+        """One LinkSet per id: the recorded one (only the asked link name kept), else one without links."""
+        from copy import deepcopy
+
+        from lxml import etree
+
+        parts = []
+        for text in ids:
+            recorded = self.state.link_sets.get(int(text)) if text.isdigit() else None
+            if recorded is None:
+                parts.append(f"<LinkSet><DbFrom>pubmed</DbFrom><IdList><Id>{_escape(text)}</Id></IdList></LinkSet>")
+                continue
+            link_set = deepcopy(recorded)
+            for db in link_set.findall("LinkSetDb"):
+                if linkname and db.findtext("LinkName") != linkname:
+                    link_set.remove(db)
+            parts.append(etree.tostring(link_set, encoding="unicode"))
+        return ('<?xml version="1.0" encoding="UTF-8" ?>\n<eLinkResult>\n' + "\n".join(parts) + "\n</eLinkResult>\n").encode()
 
     def _efetch(self, params: dict) -> tuple:
         with self.state.lock:

@@ -9,9 +9,11 @@ import click
 from ..core import paths
 from ..link.curate import load_curation, read_curation
 from ..link.link import DEFAULT_TOP, claims_to_link, link_claims
+from ..link.related import find_related
 from ..link.semantic import semantic_index
 from ..link.stance_model import stance_model_or_none
 from ..link.suggest import add_requested, read_pairs, suggest_for_claims
+from ..papers.client import EutilsClient
 from .common import (
     Progress,
     open_database,
@@ -99,4 +101,23 @@ def suggest(ctx, claim_ids, pairs_path):
                + (f" (stance model {model.name})" if model else " (catalog findings; no stance model built)"))
 
 
-COMMANDS = (link, curate, suggest)
+@click.command("related")
+@quiet_option("No progress display.")
+@click.pass_context
+def related(ctx, quiet):
+    """Ask PubMed (ELink) for the papers related to and citing each paper a person decided on, and make
+    them candidates for the same claim (run `tracker link` after, or let the pipeline do it).
+
+    Uses the sync's rate limit and retries; a decided paper is asked again only after 30 days.
+    """
+    database = open_database(ctx)
+    progress = Progress(quiet)
+    stats = find_related(database, EutilsClient(),
+                         progress=lambda s: progress.show(f"{s.links} links from {s.requests} requests"))
+    progress.done()
+    click.echo(f"{stats.sources} decided papers asked: {stats.links} links recorded, {stats.fetched} new records "
+               f"fetched in {stats.requests} requests" + (f"; {len(stats.missing)} linked PMIDs returned no record"
+                                                          if stats.missing else ""))
+
+
+COMMANDS = (link, curate, suggest, related)

@@ -268,6 +268,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         ("via_pmid", int, "The decided paper it was found from (0 when requested)"),
         ("found_at", str, "When it was found (UTC)"),
     ], indexes=[["pmid"]]),
+    # When each decided paper's PubMed links were last asked for (link/related.py).
+    _table("related_checks", ("pmid", "linkname"), [
+        ("pmid", int), ("linkname", str, "pubmed_pubmed (related) or pubmed_pubmed_citedin (citing)"),
+        ("checked_at", str, "When ELink was last asked (UTC)"), ("links", int, "How many links it gave"),
+    ]),
     _table("curation", ("claim_id", "pmid"), [
         ("claim_id", str), ("pmid", int),
         ("stance", str, "supports, contradicts, mentions or unrelated"),

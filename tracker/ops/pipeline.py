@@ -2,7 +2,7 @@
 (scripts/sync) both run these stages.
 
 create or upgrade -> starter bibliography -> claim catalog -> articles -> sync -> decisions
--> link -> digest -> exports
+-> related papers (ELink) -> link (with suggestions) -> digest -> exports
 
 - The setup stages load the project's own files (db/kratom_bibliography.tsv, db/claims.yml,
   db/articles, db/curation.csv). `tracker run` always runs them; the scheduled job only on a new
@@ -26,12 +26,13 @@ from ..articles.store import add_article
 from ..claims.catalog import load_catalog
 from ..claims.store import active_claims, classifier_for, load_claims, sentence_handler
 from ..core import paths
-from ..core.errors import TrackerError
+from ..core.errors import PubMedError, TrackerError
 from ..core.files import open_output
 from ..export.tables import Filters
 from ..export.write import write_export
 from ..link.curate import load_curation, read_curation
 from ..link.link import link_claims
+from ..link.related import find_related
 from ..link.stance_model import stance_model_or_none
 from ..papers.seed import load_seed
 from ..papers.sync import FETCH_BATCH, sync_each
@@ -150,6 +151,17 @@ def _decisions(run: Run) -> None:
             f"database, {len(result.pending)} waiting for their paper")
 
 
+def _related(run: Run) -> None:
+    try:
+        stats = find_related(run.db, run.client)
+    except PubMedError as error:  # the links can wait for the next run; what the sync brought still links
+        run.say(f"related papers (ELink) not fetched: {error}", problem=True)
+        return
+    run.arrived = run.arrived or bool(stats.links)
+    run.say(f"related papers (ELink): {stats.links} links from {stats.sources} decided papers, {stats.fetched} new "
+            "records")
+
+
 def _link(run: Run) -> None:
     claims = active_claims(run.db)
     if claims:
@@ -193,6 +205,7 @@ STAGES = (
     Stage("articles", _articles, setup=True),
     Stage("sync", _sync),
     Stage("decisions", _decisions, setup=True),
+    Stage("related", _related),
     Stage("link", _link, on_arrival=True),
     Stage("digest", _digest, on_arrival=True, scheduled=True),
     Stage("exports", _exports, on_arrival=True, scheduled=True),

@@ -224,6 +224,21 @@ class EutilsClient:
         return self.request("efetch.fcgi", params, parse_efetch)
 
 
+    def elink(self, pmids: list[int], linkname: str) -> dict[int, list[int]]:
+        """PubMed's links of each PMID (pubmed_pubmed: related, pubmed_pubmed_citedin: citing), in ELink's order.
+
+        Each PMID is sent as its own `id`, so ELink answers with one LinkSet per PMID.
+        """
+        params = {"dbfrom": "pubmed", "db": "pubmed", "id": [str(p) for p in pmids], "linkname": linkname,
+                  "cmd": "neighbor", "retmode": "xml"}
+        return self.request("elink.fcgi", params, lambda body: parse_elink(body, linkname))
+
+    def efetch_ids(self, pmids: list[int]) -> list:
+        """The records of these PMIDs (at most a few hundred a request), parsed; missing ones are left out."""
+        params = {"db": "pubmed", "id": ",".join(str(p) for p in pmids), "retmode": "xml"}
+        return self.request("efetch.fcgi", params, parse_efetch)
+
+
 # ---------------------------------------------------------------------- bodies
 
 
@@ -263,6 +278,24 @@ def parse_esearch(body: bytes) -> SearchResult:
         query_key=root.findtext("QueryKey"),
         warnings=[w for w in warnings if w],
     )
+
+
+def parse_elink(body: bytes, linkname: str) -> dict[int, list[int]]:
+    """{source PMID: linked PMIDs} for one link name; a source without such links maps to []."""
+    root = _xml_root(body, "elink")
+    if root.tag != "eLinkResult":
+        raise TransientResponse(f"elink returned <{root.tag}>, not <eLinkResult>")
+    _error_field(root, "elink")
+    found: dict[int, list[int]] = {}
+    for link_set in root.findall("LinkSet"):
+        _error_field(link_set, "elink")
+        sources = [int(i.text) for i in link_set.findall("IdList/Id") + link_set.findall("IdCheckList/Id")
+                   if (i.text or "").strip().isdigit()]
+        linked = [int(i.text) for db in link_set.findall("LinkSetDb") if db.findtext("LinkName") == linkname
+                  for i in db.findall("Link/Id") if (i.text or "").strip().isdigit()]
+        for source in sources:
+            found.setdefault(source, []).extend(p for p in linked if p != source)
+    return found
 
 
 def parse_efetch(body: bytes) -> list:
