@@ -60,253 +60,370 @@ class Table:
         return {c.name: _SQLITE_TYPE.get(c.type, c.type) for c in self.columns}
 
 
-def _table(name, pk, columns, indexes=(), foreign_keys=(), store_columns=()) -> Table:
-    return Table(name, tuple(Column(*spec) for spec in columns), pk, tuple(tuple(i) for i in indexes),
-                 tuple(foreign_keys), frozenset(store_columns))
+_TYPES = {"int": int, "text": str, "real": float, "blob": bytes, "json": JSON, "json-or-null": JSON_OR_NULL,
+          "flag": FLAG}
+
+
+def _table(name, pk, columns: str, indexes=(), foreign_keys=(), store_columns=()) -> Table:
+    """A table from a text table of its columns, one a line: name, type, what it holds."""
+    parsed = []
+    for line in columns.strip().splitlines():
+        column, kind, *description = line.split(None, 2)
+        text = description[0].replace("{levels}", ", ".join(LEVELS)) if description else ""
+        parsed.append(Column(column, _TYPES[kind], text))
+    return Table(name, tuple(parsed), pk, tuple(tuple(i) for i in indexes), tuple(foreign_keys),
+                 frozenset(store_columns))
 
 
 _PAPER_CHILD = [("pmid", "papers", "pmid")]
 
 TABLES: dict[str, Table] = {t.name: t for t in (
     # ---- papers from PubMed (tracker/papers) ----
-    _table("papers", "pmid", [
-        ("pmid", int, "PubMed identifier"),
-        ("kind", str, "article, or book (a book or chapter, such as LiverTox's)"),
-        ("record_source", str, "Where the stored record came from: pubmed-xml, medline or seed"),
-        ("is_seed", int, "1 while only the starter bibliography row is known"),
-        ("title", str, "Title as PubMed gives it (markup shown as text)"),
-        ("vernacular_title", str, "The title in the article's own language, when it is not English"),
-        ("abstract", str, "Abstract with its section labels"),
-        ("abstract_sections", JSON, "The abstract's sections as JSON: [{label, nlm_category, text}]"),
-        ("journal", str, "Journal title (a book's title for book records)"),
-        ("iso_abbreviation", str, "The journal's ISO abbreviation"),
-        ("issn", str, "The journal's ISSN"),
-        ("volume", str, "Volume"),
-        ("issue", str, "Issue"),
-        ("pages", str, "Pages as PubMed gives them"),
-        ("pub_year", int, "Publication year"),
-        ("pub_date", str, "Publication date with the precision the record has (YYYY, YYYY-MM or YYYY-MM-DD)"),
-        ("pub_date_text", str, "The date as PubMed wrote it (MedlineDate, Season, ...)"),
-        ("epub_date", str, "Date of electronic publication"),
-        ("doi", str, "The article's own DOI (never one from its reference list)"),
-        ("pmcid", str, "PubMed Central id"),
-        ("languages", JSON, "Languages (JSON list)"),
-        ("publication_types", JSON, "PubMed publication types (JSON list)"),
-        ("keywords", JSON, "Author keywords (JSON list)"),
-        ("medline_status", str, "MEDLINE indexing status"),
-        ("publication_status", str, "ppublish, epublish or aheadofprint"),
-        ("publisher", str, "Publisher (books)"),
-        ("date_revised", str, "When PubMed last revised the record"),
-        ("entrez_date", str, "When the record entered PubMed"),
-        ("retracted", int, "1 if PubMed marks it retracted"),
-        ("has_erratum", int, "1 if an erratum is linked"),
-        ("deleted", int, "1 when PubMed issued a DeleteCitation for it"),
-        ("content_hash", str, "Hash of everything derived from the record; equal hashes mean nothing changed"),
-        ("first_seen", str, "When the tracker first stored it (UTC)"),
-        ("last_updated", str, "When its stored content last changed (UTC)"),
-    ], indexes=[["pub_year"], ["pub_date"], ["journal"], ["doi"], ["retracted"], ["last_updated"], ["first_seen"]],
+    _table("papers", "pmid", """
+        pmid                int          PubMed identifier
+        kind                text         article, or book (a book or chapter, such as LiverTox's)
+        record_source       text         Where the stored record came from: pubmed-xml, medline or seed
+        is_seed             int          1 while only the starter bibliography row is known
+        title               text         Title as PubMed gives it (markup shown as text)
+        vernacular_title    text         The title in the article's own language, when it is not English
+        abstract            text         Abstract with its section labels
+        abstract_sections   json         The abstract's sections as JSON: [{label, nlm_category, text}]
+        journal             text         Journal title (a book's title for book records)
+        iso_abbreviation    text         The journal's ISO abbreviation
+        issn                text         The journal's ISSN
+        volume              text         Volume
+        issue               text         Issue
+        pages               text         Pages as PubMed gives them
+        pub_year            int          Publication year
+        pub_date            text         Publication date with the precision the record has (YYYY, YYYY-MM or YYYY-MM-DD)
+        pub_date_text       text         The date as PubMed wrote it (MedlineDate, Season, ...)
+        epub_date           text         Date of electronic publication
+        doi                 text         The article's own DOI (never one from its reference list)
+        pmcid               text         PubMed Central id
+        languages           json         Languages (JSON list)
+        publication_types   json         PubMed publication types (JSON list)
+        keywords            json         Author keywords (JSON list)
+        medline_status      text         MEDLINE indexing status
+        publication_status  text         ppublish, epublish or aheadofprint
+        publisher           text         Publisher (books)
+        date_revised        text         When PubMed last revised the record
+        entrez_date         text         When the record entered PubMed
+        retracted           int          1 if PubMed marks it retracted
+        has_erratum         int          1 if an erratum is linked
+        deleted             int          1 when PubMed issued a DeleteCitation for it
+        content_hash        text         Hash of everything derived from the record; equal hashes mean nothing changed
+        first_seen          text         When the tracker first stored it (UTC)
+        last_updated        text         When its stored content last changed (UTC)
+    """, indexes=[["pub_year"], ["pub_date"], ["journal"], ["doi"], ["retracted"], ["last_updated"], ["first_seen"]],
         store_columns=["record_source", "is_seed", "deleted", "content_hash", "first_seen", "last_updated"]),
-    _table("authors", ("pmid", "role", "position"), [
-        ("pmid", int),
-        ("role", str, "author or editor"),
-        ("position", int, "Place in the author list, from 1"),
-        ("last_name", str), ("fore_name", str), ("initials", str), ("suffix", str),
-        ("collective_name", str, "A group author's name"),
-        ("affiliations", JSON_OR_NULL, "Affiliations (JSON list)"),
-        ("orcid", str),
-        ("equal_contrib", FLAG, "1 when marked as an equal contributor"),
-    ], indexes=[["last_name"], ["orcid"]], foreign_keys=_PAPER_CHILD),
-    _table("mesh_headings", ("pmid", "position"), [
-        ("pmid", int), ("position", int), ("descriptor_ui", str),
-        ("descriptor", str, "MeSH descriptor"),
-        ("descriptor_major", FLAG, "1 when the descriptor itself is a major topic"),
-        ("major_topic", FLAG, "1 when the descriptor or one of its qualifiers is a major topic (PubMed's asterisk)"),
-        ("qualifiers", JSON_OR_NULL, "Qualifiers as JSON: [{ui, name, major}]"),
-    ], indexes=[["descriptor"]], foreign_keys=_PAPER_CHILD),
-    _table("chemicals", ("pmid", "position"), [
-        ("pmid", int), ("position", int), ("registry_number", str), ("name", str), ("ui", str),
-    ], indexes=[["name"]], foreign_keys=_PAPER_CHILD),
-    _table("comments_corrections", ("pmid", "position"), [
-        ("pmid", int), ("position", int),
-        ("ref_type", str, "RetractionIn, ErratumIn, CommentIn, ..."),
-        ("ref_pmid", int, "The linked record"),
-        ("ref_source", str), ("note", str),
-    ], indexes=[["ref_type"], ["ref_pmid"]], foreign_keys=_PAPER_CHILD),
-    _table("raw_records", "pmid", [
-        ("pmid", int), ("format", str, "pubmed-xml or medline"), ("compressed", bytes, "The record as received, zlib"),
-        ("stored_at", str),
-    ], foreign_keys=_PAPER_CHILD),
-    _table("paper_evidence", "pmid", [
-        ("pmid", int),
-        ("level", str, "Kind of study: " + ", ".join(LEVELS)),
-        ("basis", str, "What decided the level (publication type, MeSH heading, words, bibliography)"),
-        ("content_hash", str, "The paper's content hash when the level was decided"),
-    ], indexes=[["level"]]),
-    _table("paper_search_state", "pmid", [("pmid", int), ("content_hash", str)]),
-    _table("paper_embeddings", "pmid", [  # filled only with the semantic extra (link/semantic.py)
-        ("pmid", int), ("model", str, "The embedding model (all-MiniLM-L6-v2)"), ("content_hash", str),
-        ("vector", bytes, "The title and abstract's embedding, float32"),
-    ]),
-    _table("searches", "name", [("name", str), ("term", str), ("description", str), ("updated_at", str)]),
-    _table("search_results", ("search", "pmid"), [
-        ("search", str), ("pmid", int), ("first_run_id", int), ("last_run_id", int), ("first_found", str),
-        ("last_found", str),
-    ], indexes=[["pmid"]], foreign_keys=[("search", "searches", "name"), ("pmid", "papers", "pmid")]),
-    _table("sync_runs", "id", [
-        ("id", int), ("search", str), ("term", str),
-        ("mode", str, "full, incremental or since"),
-        ("window_start", str), ("window_end", str),
-        ("windows", str, "JSON: the date windows the query was split into"),
-        ("status", str, "running, ok or failed"),
-        ("found", int, "PMIDs the searches reported"),
-        ("fetched", int), ("new", int), ("updated", int), ("unchanged", int), ("requests", int), ("warnings", str),
-        ("error", str), ("started_at", str), ("finished_at", str), ("seconds", float),
-    ], indexes=[["search", "status"]]),
-    _table("load_runs", "id", [
-        ("id", int), ("path", str), ("format", str), ("status", str), ("records", int), ("new", int),
-        ("updated", int), ("unchanged", int), ("deleted", int), ("error", str), ("started_at", str),
-        ("finished_at", str),
-    ]),
+    _table("authors", ("pmid", "role", "position"), """
+        pmid             int
+        role             text         author or editor
+        position         int          Place in the author list, from 1
+        last_name        text
+        fore_name        text
+        initials         text
+        suffix           text
+        collective_name  text         A group author's name
+        affiliations     json-or-null Affiliations (JSON list)
+        orcid            text
+        equal_contrib    flag         1 when marked as an equal contributor
+    """, indexes=[["last_name"], ["orcid"]], foreign_keys=_PAPER_CHILD),
+    _table("mesh_headings", ("pmid", "position"), """
+        pmid              int
+        position          int
+        descriptor_ui     text
+        descriptor        text         MeSH descriptor
+        descriptor_major  flag         1 when the descriptor itself is a major topic
+        major_topic       flag         1 when the descriptor or one of its qualifiers is a major topic (PubMed's asterisk)
+        qualifiers        json-or-null Qualifiers as JSON: [{ui, name, major}]
+    """, indexes=[["descriptor"]], foreign_keys=_PAPER_CHILD),
+    _table("chemicals", ("pmid", "position"), """
+        pmid             int
+        position         int
+        registry_number  text
+        name             text
+        ui               text
+    """, indexes=[["name"]], foreign_keys=_PAPER_CHILD),
+    _table("comments_corrections", ("pmid", "position"), """
+        pmid        int
+        position    int
+        ref_type    text         RetractionIn, ErratumIn, CommentIn, ...
+        ref_pmid    int          The linked record
+        ref_source  text
+        note        text
+    """, indexes=[["ref_type"], ["ref_pmid"]], foreign_keys=_PAPER_CHILD),
+    _table("raw_records", "pmid", """
+        pmid        int
+        format      text         pubmed-xml or medline
+        compressed  blob         The record as received, zlib
+        stored_at   text
+    """, foreign_keys=_PAPER_CHILD),
+    _table("paper_evidence", "pmid", """
+        pmid          int
+        level         text         Kind of study: {levels}
+        basis         text         What decided the level (publication type, MeSH heading, words, bibliography)
+        content_hash  text         The paper's content hash when the level was decided
+    """, indexes=[["level"]]),
+    _table("paper_search_state", "pmid", """
+        pmid          int
+        content_hash  text
+    """),
+    # filled only with the semantic extra (link/semantic.py)
+    _table("paper_embeddings", "pmid", """
+        pmid          int
+        model         text         The embedding model (all-MiniLM-L6-v2)
+        content_hash  text
+        vector        blob         The title and abstract's embedding, float32
+    """),
+    _table("searches", "name", """
+        name         text
+        term         text
+        description  text
+        updated_at   text
+    """),
+    _table("search_results", ("search", "pmid"), """
+        search        text
+        pmid          int
+        first_run_id  int
+        last_run_id   int
+        first_found   text
+        last_found    text
+    """, indexes=[["pmid"]], foreign_keys=[("search", "searches", "name"), ("pmid", "papers", "pmid")]),
+    _table("sync_runs", "id", """
+        id            int
+        search        text
+        term          text
+        mode          text         full, incremental or since
+        window_start  text
+        window_end    text
+        windows       text         JSON: the date windows the query was split into
+        status        text         running, ok or failed
+        found         int          PMIDs the searches reported
+        fetched       int
+        new           int
+        updated       int
+        unchanged     int
+        requests      int
+        warnings      text
+        error         text
+        started_at    text
+        finished_at   text
+        seconds       real
+    """, indexes=[["search", "status"]]),
+    _table("load_runs", "id", """
+        id           int
+        path         text
+        format       text
+        status       text
+        records      int
+        new          int
+        updated      int
+        unchanged    int
+        deleted      int
+        error        text
+        started_at   text
+        finished_at  text
+    """),
     # ---- articles (tracker/articles) and their claims (tracker/claims) ----
-    _table("articles", "id", [
-        ("id", str, "The file name without suffix, or a slug of the URL"),
-        ("title", str),
-        ("source", str, "Path or URL it was added from"),
-        ("note", str, "What is known of it (db/articles/index.yml)"),
-        ("content_type", str), ("current_version", int), ("versions", int), ("first_added", str),
-        ("last_changed", str),
-    ]),
-    _table("article_versions", ("article_id", "version"), [
-        ("article_id", str), ("version", int), ("is_current", int),
-        ("content_hash", str, "sha1 of the stored text"),
-        ("text", str, "What offsets refer to: the file's text, or the main text of a page"),
-        ("content_type", str), ("source", str), ("added", str),
-    ], indexes=[["content_hash"]], foreign_keys=[("article_id", "articles", "id")]),
-    _table("article_blocks", "id", [
-        ("id", str, "<article>/v<version>/b<position>"),
-        ("article_id", str), ("version", int), ("position", int),
-        ("kind", str, "title, summary, teaser, contents_item, heading, paragraph, list_item, closing or disclaimer"),
-        ("start", int), ("end", int), ("text", str),
-        ("heading_id", str, "The heading the block falls under"),
-    ], indexes=[["article_id", "version"]], foreign_keys=[("article_id", "articles", "id")]),
-    _table("article_sentences", "id", [
-        ("id", str, "<article>/v<version>/s<position>"),
-        ("article_id", str), ("version", int), ("is_current", int), ("position", int), ("block_id", str),
-        ("block_kind", str),
-        ("start", int, "Character offset where the sentence starts in the article's text"),
-        ("end", int, "Character offset where it ends"),
-        ("text", str),
-        # Written by the claims stage (claims/store.py), which classifies every sentence.
-        ("label", str, "claim, advice, heading, question or other"),
-        ("reason", str, "The rule that decided the label"),
-        ("hedged", int),
-        ("hedges", str, "Hedging words found (\"may\", \"potentially\", ...)"),
-        ("category", str),
-    ], indexes=[["article_id", "version"], ["label"], ["category"]],
+    _table("articles", "id", """
+        id               text         The file name without suffix, or a slug of the URL
+        title            text
+        source           text         Path or URL it was added from
+        note             text         What is known of it (db/articles/index.yml)
+        content_type     text
+        current_version  int
+        versions         int
+        first_added      text
+        last_changed     text
+    """),
+    _table("article_versions", ("article_id", "version"), """
+        article_id    text
+        version       int
+        is_current    int
+        content_hash  text         sha1 of the stored text
+        text          text         What offsets refer to: the file's text, or the main text of a page
+        content_type  text
+        source        text
+        added         text
+    """, indexes=[["content_hash"]], foreign_keys=[("article_id", "articles", "id")]),
+    _table("article_blocks", "id", """
+        id          text         <article>/v<version>/b<position>
+        article_id  text
+        version     int
+        position    int
+        kind        text         title, summary, teaser, contents_item, heading, paragraph, list_item, closing or disclaimer
+        start       int
+        end         int
+        text        text
+        heading_id  text         The heading the block falls under
+    """, indexes=[["article_id", "version"]], foreign_keys=[("article_id", "articles", "id")]),
+    _table("article_sentences", "id", """
+        id          text         <article>/v<version>/s<position>
+        article_id  text
+        version     int
+        is_current  int
+        position    int
+        block_id    text
+        block_kind  text
+        start       int          Character offset where the sentence starts in the article's text
+        end         int          Character offset where it ends
+        text        text
+        label       text         claim, advice, heading, question or other
+        reason      text         The rule that decided the label
+        hedged      int
+        hedges      text         Hedging words found ("may", "potentially", ...)
+        category    text
+    """, indexes=[["article_id", "version"], ["label"], ["category"]],
         foreign_keys=[("article_id", "articles", "id"), ("block_id", "article_blocks", "id")]),
-    _table("claims", "id", [
-        ("id", str), ("statement", str), ("category", str), ("pubmed_query", str),
-        ("synonyms", str, "JSON list"),
-        ("match_rules", str, "JSON list of rules (lists of term groups)"),
-        ("status", str, "active, or retired (removed from db/claims.yml; kept with its links)"),
-        ("first_loaded", str), ("last_loaded", str), ("retired_at", str),
-        ("topic", str, "What a paper must be about to bear on the claim, for or against (JSON list of terms)"),
-        ("findings", str, "Kinds of result that support or contradict the claim (JSON), for suggestions"),
-    ], indexes=[["category"], ["status"]]),
-    _table("claim_mentions", ("sentence_id", "claim_id"), [
-        ("sentence_id", str), ("claim_id", str),
-        ("rank", int, "1 = the best match for the sentence"),
-        ("score", float),
-        ("method", str, "rule or lexical"),
-        ("evidence", str, "The terms that matched"),
-        ("matched_at", str),
-    ], indexes=[["claim_id"]],
+    _table("claims", "id", """
+        id            text
+        statement     text
+        category      text
+        pubmed_query  text
+        synonyms      text         JSON list
+        match_rules   text         JSON list of rules (lists of term groups)
+        status        text         active, or retired (removed from db/claims.yml; kept with its links)
+        first_loaded  text
+        last_loaded   text
+        retired_at    text
+        topic         text         What a paper must be about to bear on the claim, for or against (JSON list of terms)
+        findings      text         Kinds of result that support or contradict the claim (JSON), for suggestions
+    """, indexes=[["category"], ["status"]]),
+    _table("claim_mentions", ("sentence_id", "claim_id"), """
+        sentence_id  text
+        claim_id     text
+        rank         int          1 = the best match for the sentence
+        score        real
+        method       text         rule or lexical
+        evidence     text         The terms that matched
+        matched_at   text
+    """, indexes=[["claim_id"]],
         foreign_keys=[("sentence_id", "article_sentences", "id"), ("claim_id", "claims", "id")]),
     # ---- links between claims and papers (tracker/link) ----
-    _table("claim_papers", ("claim_id", "pmid"), [
-        ("claim_id", str), ("pmid", int),
-        ("rank", int, "1 = the strongest candidate for the claim in the last run that kept it"),
-        ("score", float, "Reciprocal-rank fusion of the methods below"),
-        ("methods", str, "JSON list: pubmed-search, fts, semantic, curated"),
-        ("pubmed_search", int, "Found by the claim's own PubMed query"),
-        ("fts_score", float, "-bm25 over title, abstract, MeSH, keywords (higher is better)"),
-        ("fts_rank", int),
-        ("semantic_score", float, "Cosine similarity (all-MiniLM-L6-v2), when the extra is installed"),
-        ("semantic_rank", int),
-        ("rationale", str, "The abstract (or title) sentence that best matches the claim"),
-        ("rationale_field", str, "abstract or title"),
-        ("rationale_start", int, "papers.<field>[start:end] == rationale"),
-        ("rationale_end", int), ("evidence_level", str), ("retracted", int), ("has_erratum", int),
-        ("in_last_run", int, "0 when the last run ranked it below --top (kept, never deleted)"),
-        ("first_linked", str), ("last_linked", str),
-        ("relevant", int, "1 when the paper is on the claim's topic (link/relevance.py); 0 for other candidates"),
-        ("relevance_score", float, "How strongly the paper is on the claim's topic; the basis says why"),
-        ("relevance_basis", str, "The topic terms found, and where (title, abstract, MeSH)"),
-        ("rationale_section", str, "The structured abstract's section the rationale is in (RESULTS, CONCLUSIONS, ...)"),
-    ], indexes=[["pmid"], ["evidence_level"]]),
+    _table("claim_papers", ("claim_id", "pmid"), """
+        claim_id           text
+        pmid               int
+        rank               int          1 = the strongest candidate for the claim in the last run that kept it
+        score              real         Reciprocal-rank fusion of the methods below
+        methods            text         JSON list: pubmed-search, fts, semantic, curated
+        pubmed_search      int          Found by the claim's own PubMed query
+        fts_score          real         -bm25 over title, abstract, MeSH, keywords (higher is better)
+        fts_rank           int
+        semantic_score     real         Cosine similarity (all-MiniLM-L6-v2), when the extra is installed
+        semantic_rank      int
+        rationale          text         The abstract (or title) sentence that best matches the claim
+        rationale_field    text         abstract or title
+        rationale_start    int          papers.<field>[start:end] == rationale
+        rationale_end      int
+        evidence_level     text
+        retracted          int
+        has_erratum        int
+        in_last_run        int          0 when the last run ranked it below --top (kept, never deleted)
+        first_linked       text
+        last_linked        text
+        relevant           int          1 when the paper is on the claim's topic (link/relevance.py); 0 for other candidates
+        relevance_score    real         How strongly the paper is on the claim's topic; the basis says why
+        relevance_basis    text         The topic terms found, and where (title, abstract, MeSH)
+        rationale_section  text         The structured abstract's section the rationale is in (RESULTS, CONCLUSIONS, ...)
+    """, indexes=[["pmid"], ["evidence_level"]]),
     # What the tracker suggests about a claim and a paper. Apart from decisions (curation): a
     # suggestion never changes one, and wherever both exist the decision is shown as the stance.
-    _table("suggestions", ("claim_id", "pmid"), [
-        ("claim_id", str), ("pmid", int),
-        ("stance", str, "Suggested: supports, contradicts, mentions or unrelated (a suggestion, not a decision)"),
-        ("confidence", float, "0 to 1: how sure the method is"),
-        ("sentence", str, "The sentence of the paper the suggestion rests on"),
-        ("sentence_field", str, "title or abstract"),
-        ("sentence_start", int, "papers.<field>[start:end] == sentence"),
-        ("sentence_end", int, "Where the sentence ends in the field"),
-        ("sentence_section", str, "The abstract section the sentence is in, when the abstract is structured"),
-        ("reason", str, "Why, in words: the kind of study, what it reports, what the claim says"),
-        ("method", str, "What produced it: catalog findings, the stance model, or the topic check"),
-        ("inputs", str, "Hash of the claim, the paper and the method; a change recomputes the suggestion"),
-        ("computed_at", str, "When the suggestion was computed (UTC)"),
-    ], indexes=[["pmid"], ["stance"]]),
+    _table("suggestions", ("claim_id", "pmid"), """
+        claim_id          text
+        pmid              int
+        stance            text         Suggested: supports, contradicts, mentions or unrelated (a suggestion, not a decision)
+        confidence        real         0 to 1: how sure the method is
+        sentence          text         The sentence of the paper the suggestion rests on
+        sentence_field    text         title or abstract
+        sentence_start    int          papers.<field>[start:end] == sentence
+        sentence_end      int          Where the sentence ends in the field
+        sentence_section  text         The abstract section the sentence is in, when the abstract is structured
+        reason            text         Why, in words: the kind of study, what it reports, what the claim says
+        method            text         What produced it: catalog findings, the stance model, or the topic check
+        inputs            text         Hash of the claim, the paper and the method; a change recomputes the suggestion
+        computed_at       text         When the suggestion was computed (UTC)
+    """, indexes=[["pmid"], ["stance"]]),
     # How a paper became a candidate beyond the linker's own methods: asked for (`tracker suggest
     # --pairs`), or found through PubMed's links from a paper a person decided on (ELink).
-    _table("candidate_sources", ("claim_id", "pmid", "source", "via_pmid"), [
-        ("claim_id", str), ("pmid", int),
-        ("source", str, "requested, related (ELink pubmed_pubmed) or cited-by (ELink pubmed_pubmed_citedin)"),
-        ("via_pmid", int, "The decided paper it was found from (0 when requested)"),
-        ("found_at", str, "When it was found (UTC)"),
-    ], indexes=[["pmid"]]),
+    _table("candidate_sources", ("claim_id", "pmid", "source", "via_pmid"), """
+        claim_id  text
+        pmid      int
+        source    text         requested, related (ELink pubmed_pubmed) or cited-by (ELink pubmed_pubmed_citedin)
+        via_pmid  int          The decided paper it was found from (0 when requested)
+        found_at  text         When it was found (UTC)
+    """, indexes=[["pmid"]]),
     # When each decided paper's PubMed links were last asked for (link/related.py).
-    _table("related_checks", ("pmid", "linkname"), [
-        ("pmid", int), ("linkname", str, "pubmed_pubmed (related) or pubmed_pubmed_citedin (citing)"),
-        ("checked_at", str, "When ELink was last asked (UTC)"), ("links", int, "How many links it gave"),
-    ]),
-    _table("curation", ("claim_id", "pmid"), [
-        ("claim_id", str), ("pmid", int),
-        ("stance", str, "supports, contradicts, mentions or unrelated"),
-        ("note", str), ("reviewer", str), ("date", str),
-        ("line", int, "Line of db/curation.csv it came from"),
-        ("conflict", str, "Other decisions about the same pair in the file, if any"),
-        ("loaded_at", str),
-    ], indexes=[["pmid"], ["stance"]]),
+    _table("related_checks", ("pmid", "linkname"), """
+        pmid        int
+        linkname    text         pubmed_pubmed (related) or pubmed_pubmed_citedin (citing)
+        checked_at  text         When ELink was last asked (UTC)
+        links       int          How many links it gave
+    """),
+    _table("curation", ("claim_id", "pmid"), """
+        claim_id   text
+        pmid       int
+        stance     text         supports, contradicts, mentions or unrelated
+        note       text
+        reviewer   text
+        date       text
+        line       int          Line of db/curation.csv it came from
+        conflict   text         Other decisions about the same pair in the file, if any
+        loaded_at  text
+    """, indexes=[["pmid"], ["stance"]]),
     # Every row of the loaded file, in order, so `tracker export curation` gives it back.
-    _table("curation_rows", "line", [
-        ("line", int), ("claim_id", str), ("pmid", int), ("stance", str), ("note", str), ("reviewer", str),
-        ("date", str),
-    ]),
+    _table("curation_rows", "line", """
+        line      int
+        claim_id  text
+        pmid      int
+        stance    text
+        note      text
+        reviewer  text
+        date      text
+    """),
     # ---- day-to-day operation (tracker/ops) ----
-    _table("link_runs", "id", [
-        ("id", int), ("started_at", str), ("finished_at", str), ("status", str), ("claims", int), ("links", int),
-        ("new_links", int),
-    ]),
-    _table("job_runs", "id", [  # each scheduled job (scripts/sync)
-        ("id", int), ("started_at", str), ("finished_at", str),
-        ("status", str, "running, ok, partial or failed"),
-        ("searches_ok", int),
-        ("searches_failed", str, "JSON list of \"name: error\""),
-        ("new", int), ("updated", int), ("new_links", int), ("digest_id", int), ("error", str),
-    ]),
-    _table("digests", "id", [
-        ("id", int), ("created_at", str), ("since", str), ("new_links", int), ("retracted", int), ("markdown", str),
-    ]),
-    _table("digest_items", ("digest_id", "kind", "claim_id", "pmid"), [
-        ("digest_id", int),
-        ("kind", str, "new-link or retracted"),
-        ("claim_id", str), ("pmid", int), ("title", str), ("evidence_level", str), ("rank", int), ("stance", str),
-        ("suggested_stance", str, "The tracker's suggestion where no one decided (a suggestion, not a decision)"),
-    ], indexes=[["claim_id"], ["pmid"]]),
+    _table("link_runs", "id", """
+        id           int
+        started_at   text
+        finished_at  text
+        status       text
+        claims       int
+        links        int
+        new_links    int
+    """),
+    # each scheduled job (scripts/sync)
+    _table("job_runs", "id", """
+        id               int
+        started_at       text
+        finished_at      text
+        status           text         running, ok, partial or failed
+        searches_ok      int
+        searches_failed  text         JSON list of "name: error"
+        new              int
+        updated          int
+        new_links        int
+        digest_id        int
+        error            text
+    """),
+    _table("digests", "id", """
+        id          int
+        created_at  text
+        since       text
+        new_links   int
+        retracted   int
+        markdown    text
+    """),
+    _table("digest_items", ("digest_id", "kind", "claim_id", "pmid"), """
+        digest_id         int
+        kind              text         new-link or retracted
+        claim_id          text
+        pmid              int
+        title             text
+        evidence_level    text
+        rank              int
+        stance            text
+        suggested_stance  text         The tracker's suggestion where no one decided (a suggestion, not a decision)
+    """, indexes=[["claim_id"], ["pmid"]]),
 )}
 
 # Full-text tables. `paper_search` is kept current by link/index.py (its rowid is the PMID);
