@@ -10,7 +10,7 @@ a baseline computed in the same run (../shared/benchmarks/README.md describes th
   most words with the claim. The dataset lists the annotated sentence first, so every method sees
   the sentences in a seeded random order (the tracker never scores a sentence's place).
 - stance, HealthVer dev and Citation-Integrity dev: macro-F1 of the suggested stance
-  (link/suggest.py, with the stance model when one is built) beside the majority class and a
+  (link/suggest.py) beside the majority class and a
   word-overlap rule.
 
 Tune only on training and development data; these figures are from the development splits.
@@ -40,7 +40,6 @@ from tracker.core.schema import PAPER_SEARCH, ensure_schema  # noqa: E402
 from tracker.link import index  # noqa: E402
 from tracker.link.link import fuse  # noqa: E402
 from tracker.link.rationale import PaperSentence, RationaleScorer  # noqa: E402
-from tracker.link.stance_model import stance_model_or_none  # noqa: E402
 from tracker.link.suggest import suggest  # noqa: E402
 
 MARKER = re.compile(r"\[?<\|[^|]*\|>\]?")
@@ -148,15 +147,15 @@ def overlap_rule(claim: str, evidence: str) -> str:
 STANCE_AS = {"supports": "Supports", "contradicts": "Refutes", "mentions": "Neutral", "unrelated": "Neutral"}
 
 
-def stance_figures(pairs: list[tuple[str, str, str]], model) -> dict:
+def stance_figures(pairs: list[tuple[str, str, str]]) -> dict:
     gold = [label for _, _, label in pairs]
     majority = Counter(gold).most_common(1)[0][0]
     suggested = [STANCE_AS[suggest(claim_of(c), {"title": None, "abstract": e, "mesh": [], "keywords": []},
-                                   "unknown", model).stance] for c, e, _ in pairs]
+                                   "unknown").stance] for c, e, _ in pairs]
     return {"suggested stance": macro_f1(gold, suggested),
             "majority class (baseline)": macro_f1(gold, [majority] * len(gold)),
             "word-overlap rule (baseline)": macro_f1(gold, [overlap_rule(c, e) for c, e, _ in pairs]),
-            "pairs": len(pairs), "method": model.name if model else "catalog findings only (no stance model built)"}
+            "pairs": len(pairs), "method": "catalog findings only (no learned stance model is shipped)"}
 
 
 def healthver_pairs(path: Path) -> list[tuple[str, str, str]]:
@@ -233,10 +232,9 @@ def main() -> None:
     started = time.perf_counter()
     report = {"retrieval (Citation-Integrity dev)": retrieval(docs, dev, semantic),
               "rationale (Citation-Integrity dev)": rationale(docs, dev)}
-    model = stance_model_or_none()
     healthver = healthver_pairs(benchmarks / "healthver" / "healthver_dev.csv")
-    report["stance (HealthVer dev)"] = stance_figures(healthver[: args.limit] if args.limit else healthver, model)
-    report["stance (Citation-Integrity dev)"] = stance_figures(citint_pairs(docs, dev), model)
+    report["stance (HealthVer dev)"] = stance_figures(healthver[: args.limit] if args.limit else healthver)
+    report["stance (Citation-Integrity dev)"] = stance_figures(citint_pairs(docs, dev))
     report["kratom starter papers (judged from titles; development figures)"] = kratom(
         ROOT / "tests" / "gold" / "kratom_links.tsv")
     report["seconds"] = round(time.perf_counter() - started, 1)

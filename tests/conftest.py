@@ -12,12 +12,6 @@ from .support.fake_eutils import FakeEutils
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
 
 
-@pytest.fixture(autouse=True)
-def no_built_stance_model(tmp_path_factory, monkeypatch):
-    """Tests never pick up a stance model built on this machine (`tracker model build`)."""
-    monkeypatch.setenv("TRACKER_MODEL_DIR", str(tmp_path_factory.mktemp("no-stance-model")))
-
-
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES

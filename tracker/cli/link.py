@@ -11,7 +11,6 @@ from ..link.curate import load_curation, read_curation
 from ..link.link import DEFAULT_TOP, claims_to_link, link_claims
 from ..link.related import find_related
 from ..link.semantic import semantic_index
-from ..link.stance_model import stance_model_or_none
 from ..link.suggest import add_requested, read_pairs, suggest_for_claims
 from ..papers.client import EutilsClient
 from .common import (
@@ -43,7 +42,7 @@ def link(ctx, claim_ids, top, use_semantic, quiet):
     claims = claims_to_link(database, claim_ids)
     semantic = semantic_index(use_semantic)
     progress = Progress(quiet)
-    results = link_claims(database, claims, top=top, semantic=semantic, stance_model=stance_model_or_none(),
+    results = link_claims(database, claims, top=top, semantic=semantic,
                           progress=lambda number, total, claim_id: progress.show(f"linking {number}/{total}: {claim_id}"))
     progress.done()
     if not quiet:
@@ -94,11 +93,9 @@ def suggest(ctx, claim_ids, pairs_path):
         added = add_requested(database, pairs)
         claims = [c for c in claims if c.id in {claim_id for claim_id, _ in pairs}]
         click.echo(f"{len(pairs)} pairs in {pairs_path}: {added} new candidates (found by request)")
-    model = stance_model_or_none()
-    stats = suggest_for_claims(database, claims, stance_model=model)
+    stats = suggest_for_claims(database, claims)
     click.echo(f"Suggestions for {stats.pairs} claim-paper pairs of {stats.claims} claims: {stats.computed} new or "
-               f"recomputed, {stats.pairs - stats.computed} already current"
-               + (f" (stance model {model.name})" if model else " (catalog findings; no stance model built)"))
+               f"recomputed, {stats.pairs - stats.computed} already current")
 
 
 @click.command("related")

@@ -18,6 +18,7 @@ from ..claims.catalog import CATEGORIES
 from ..core.errors import TrackerError
 from ..core.urls import doi_url, pubmed_url
 from ..core.vocabulary import LEVELS, STANCES
+from ..papers.store import mesh_descriptors
 
 UNDECIDED = "undecided"
 
@@ -333,11 +334,7 @@ def paper_records(db: sqlite_utils.Database, filters: Filters, batch: int = 500)
             f"SELECT DISTINCT pmid, claim_id FROM claim_evidence WHERE pmid IN ({marks}) ORDER BY claim_id", pmids
         ):
             claims.setdefault(pmid, []).append(claim_id)
-        mesh: dict[int, list[str]] = {}
-        for pmid, descriptor in db.execute(
-            f"SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks}) ORDER BY pmid, position", pmids
-        ):
-            mesh.setdefault(pmid, []).append(descriptor)
+        mesh = mesh_descriptors(db, pmids)
         for paper in papers:
             paper["mesh"] = mesh.get(paper["pmid"], [])
             if filters.levels and paper["evidence_level"] not in filters.levels:

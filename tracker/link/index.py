@@ -16,6 +16,7 @@ from sqlite_utils.utils import chunks
 from ..claims.catalog import Claim, normalise
 from ..claims.match import STOP_WORDS
 from ..core.schema import PAPER_SEARCH
+from ..papers.store import mesh_descriptors
 
 FTS_TABLE = PAPER_SEARCH  # declared in core/schema.py
 STATE_TABLE = "paper_search_state"
@@ -40,11 +41,7 @@ def refresh_index(db: sqlite_utils.Database) -> int:
         for chunk in chunks(stale, 500):
             chunk = list(chunk)
             marks = ", ".join("?" for _ in chunk)
-            mesh: dict[int, list[str]] = {}
-            for pmid, descriptor in db.execute(
-                f"SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks}) ORDER BY pmid, position", chunk
-            ):
-                mesh.setdefault(pmid, []).append(descriptor)
+            mesh = mesh_descriptors(db, chunk)
             db.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({marks})", chunk)
             rows = db.execute(
                 f"SELECT pmid, title, abstract, keywords, content_hash FROM papers WHERE pmid IN ({marks})", chunk

@@ -148,8 +148,7 @@ def claims_to_link(db, claim_ids=()) -> list[Claim]:
     return claims
 
 
-def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, progress=None,
-                stance_model=None) -> list[LinkStats]:
+def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, progress=None) -> list[LinkStats]:
     """Link every claim, then suggest a stance for every candidate (link/suggest.py); the run is recorded
     in link_runs (what `tracker status` counts papers awaiting linking from)."""
     started_at = utc_now()
@@ -163,7 +162,7 @@ def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, 
         results.append(link_claim(db, claim, top=top, semantic=semantic))
         if progress:
             progress(number, len(claims), claim.id)
-    suggest_for_claims(db, claims, stance_model=stance_model)
+    suggest_for_claims(db, claims)
     with db.atomic():
         db["link_runs"].update(run_id, {"finished_at": utc_now(), "status": "ok", "links": sum(r.kept for r in results),
                                         "new_links": sum(r.new for r in results)})

@@ -59,7 +59,7 @@ def section_of(label: str | None) -> str | None:
 
 def paper_sentences(title: str | None, abstract: str | None) -> list[PaperSentence]:
     """The title as one sentence, then each abstract sentence with its section."""
-    found = [PaperSentence(title, "title", 0, len(title)) for _ in [0] if title and title.strip()]
+    found = [PaperSentence(title, "title", 0, len(title))] if title and title.strip() else []
     text = abstract or ""
     position = 0
     for block in text.split("\n\n"):

@@ -10,11 +10,11 @@ How a suggestion is made, in order:
    with its reason ("a case series reporting liver injury in people who used kratom; the claim
    says: ..."). Human evidence is surer than animal or laboratory work. Findings both for and
    against: the stance model decides if it is built, else `mentions`.
-3. Otherwise the stance model (link/stance_model.py), when built, reads the rationale sentence
-   against the claim; without it, `mentions`: on the topic, no finding stated.
+3. Otherwise `mentions`: on the topic, with no finding stated (or findings both ways).
 
-A suggestion is recomputed when its inputs change: the claim's definition, the paper's content, or
-the method (its version, and the stance model's identity).
+No learned stance model is shipped: none tried reached the benchmark's target (README, "Evidence
+quality"). A suggestion is recomputed when its inputs change: the claim's definition, the paper's
+content, or the method's version.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils.utils import chunks
 
 from ..claims.catalog import Claim
 from ..core.clock import utc_now
@@ -33,6 +34,7 @@ from ..core.errors import InputError
 from ..core.files import reading
 from ..core.vocabulary import HUMAN, PRECLINICAL
 from ..papers.evidence import paper_levels_for
+from ..papers.store import mesh_descriptors
 from .rationale import PaperSentence, RationaleScorer, paper_sentences
 from .relevance import Relevance, relevance
 
@@ -65,7 +67,7 @@ def _statement(claim: Claim) -> str:
     return claim.statement.rstrip(".")
 
 
-def suggest(claim: Claim, paper: dict, level: str, stance_model=None) -> Suggestion:
+def suggest(claim: Claim, paper: dict, level: str) -> Suggestion:
     """One suggestion, with the paper's relevance and rationale. `paper` has title, abstract, mesh and keywords."""
     sentences = paper_sentences(paper["title"], paper["abstract"])
     scorer = RationaleScorer(claim)
@@ -73,12 +75,12 @@ def suggest(claim: Claim, paper: dict, level: str, stance_model=None) -> Suggest
     stated = [(s, *hit) for s in sentences if (hit := scorer.finding(s))]
     topic = relevance(claim, paper["title"], paper["abstract"], paper["mesh"], paper["keywords"], bool(stated))
     best = scorer.best(sentences, rarity)  # the rationale: what bears most on the claim, whatever it says
-    made = _suggest(claim, stated, topic, best, scorer, rarity, level, stance_model)
+    made = _suggest(claim, stated, topic, best, scorer, rarity, level)
     made.topic, made.rationale = topic, best
     return made
 
 
-def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level, stance_model) -> Suggestion:
+def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level) -> Suggestion:
     design = DESIGN.get(level, "a paper")
     if not topic.relevant:
         return Suggestion("unrelated", 0.7 if topic.score == 0 else 0.5, best,
@@ -90,14 +92,6 @@ def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level, stanc
         return Suggestion(finding.stance, _finding_confidence(level), sentence,
                           f"{design.capitalize()} reporting {finding.says}{caveat}; the claim says: "
                           f"{_statement(claim)}", "catalog findings")
-    if stance_model is not None:
-        label, probability = stance_model.predict(claim.statement, best.text)
-        reason = (f"{design.capitalize()}; the stance model reads this sentence as "
-                  f"{'agreeing with' if label == 'supports' else 'going against' if label == 'contradicts' else 'neither for nor against'}"
-                  f" the claim")
-        if stances:
-            reason += " (it states findings both for and against the claim)"
-        return Suggestion(label, round(probability, 3), best, reason, f"stance model ({stance_model.name})")
     if stances:
         said = "; ".join(sorted({f"{f.stance}: {f.says}" for _, f, _ in stated}))
         return Suggestion("mentions", 0.4, best, f"{design.capitalize()} stating findings both ways ({said})",
@@ -106,8 +100,8 @@ def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level, stanc
                       "none of the claim's findings", "topic check")
 
 
-def inputs_hash(claim_row: dict, content_hash: str | None, model_name: str | None) -> str:
-    parts = [METHOD_VERSION, model_name or "", content_hash or "",
+def inputs_hash(claim_row: dict, content_hash: str | None) -> str:
+    parts = [METHOD_VERSION, "", content_hash or "",
              *(str(claim_row.get(k)) for k in ("statement", "synonyms", "topic", "findings"))]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
@@ -116,12 +110,17 @@ def inputs_hash(claim_row: dict, content_hash: str | None, model_name: str | Non
 
 def _papers(db, pmids: list[int]) -> dict[int, dict]:
     marks = ", ".join("?" for _ in pmids)
-    papers = {row["pmid"]: {**row, "mesh": [], "keywords": json.loads(row["keywords"] or "[]")} for row in db.query(
-        f"SELECT pmid, title, abstract, keywords, content_hash FROM papers WHERE pmid IN ({marks})", pmids)}
-    for pmid, descriptor in db.execute(
-            f"SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks}) ORDER BY pmid, position", pmids):
-        papers[pmid]["mesh"].append(descriptor)
-    return papers
+    mesh = mesh_descriptors(db, pmids)
+    return {row["pmid"]: {**row, "mesh": mesh.get(row["pmid"], []), "keywords": json.loads(row["keywords"] or "[]")}
+            for row in db.query(f"SELECT pmid, title, abstract, keywords, content_hash FROM papers WHERE pmid IN ({marks})",
+                                pmids)}
+
+
+def _sentence_columns(prefix: str, sentence: PaperSentence | None) -> dict:
+    """A sentence as the columns that store it: text (under `prefix` itself), field, start, end, section."""
+    names = {"text": prefix, "field": f"{prefix}_field", "start": f"{prefix}_start", "end": f"{prefix}_end",
+             "section": f"{prefix}_section"}
+    return {column: getattr(sentence, attribute) if sentence else None for attribute, column in names.items()}
 
 
 @dataclass
@@ -131,54 +130,35 @@ class SuggestStats:
     computed: int = 0  # new or recomputed (the rest were current)
 
 
-def suggest_for_claims(db: sqlite_utils.Database, claims: list[Claim], stance_model=None,
-                       now: str | None = None) -> SuggestStats:
+def suggest_for_claims(db: sqlite_utils.Database, claims: list[Claim], now: str | None = None) -> SuggestStats:
     """A current suggestion for every candidate pair of these claims (decided pairs too: a suggestion
     shown beside a decision is never shown as the stance, but it is how suggestions are checked)."""
     now = now or utc_now()
     stats = SuggestStats(claims=len(claims))
-    model_name = stance_model.name if stance_model is not None else None
     for claim in claims:
         claim_row = next(db.query("SELECT * FROM claims WHERE id = ?", [claim.id]))
         pmids = [r[0] for r in db.execute("SELECT pmid FROM claim_papers WHERE claim_id = ? ORDER BY pmid", [claim.id])]
-        if not pmids:
-            continue
         stored = dict(db.execute("SELECT pmid, inputs FROM suggestions WHERE claim_id = ?", [claim.id]).fetchall())
-        papers = _papers(db, pmids)
-        levels = paper_levels_for(db, pmids)
-        rows, links = [], []
-        for pmid in pmids:
-            paper = papers.get(pmid)
-            if paper is None:
-                continue
-            stats.pairs += 1
-            digest = inputs_hash(claim_row, paper["content_hash"], model_name)
+        papers = _papers(db, pmids) if pmids else {}
+        levels = paper_levels_for(db, list(papers))
+        suggestions, links = [], []
+        for pmid, paper in papers.items():
+            digest = inputs_hash(claim_row, paper["content_hash"])
             if stored.get(pmid) == digest:
                 continue
-            made = suggest(claim, paper, levels[pmid].level, stance_model)
-            sentence, rationale = made.sentence, made.rationale
-            links.append({
-                "claim_id": claim.id, "pmid": pmid, "relevant": int(made.topic.relevant),
-                "relevance_score": made.topic.score, "relevance_basis": made.topic.basis,
-                "rationale": rationale.text if rationale else None,
-                "rationale_field": rationale.field if rationale else None,
-                "rationale_start": rationale.start if rationale else None,
-                "rationale_end": rationale.end if rationale else None,
-                "rationale_section": rationale.section if rationale else None,
-            })
-            rows.append({
-                "claim_id": claim.id, "pmid": pmid, "stance": made.stance, "confidence": made.confidence,
-                "sentence": sentence.text if sentence else None, "sentence_field": sentence.field if sentence else None,
-                "sentence_start": sentence.start if sentence else None,
-                "sentence_end": sentence.end if sentence else None,
-                "sentence_section": sentence.section if sentence else None, "reason": made.reason,
-                "method": made.method, "inputs": digest, "computed_at": now,
-            })
-        with db.atomic():
-            if rows:
-                db["suggestions"].upsert_all(rows, pk=("claim_id", "pmid"))
+            made = suggest(claim, paper, levels[pmid].level)
+            key = {"claim_id": claim.id, "pmid": pmid}
+            links.append({**key, "relevant": int(made.topic.relevant), "relevance_score": made.topic.score,
+                          "relevance_basis": made.topic.basis, **_sentence_columns("rationale", made.rationale)})
+            suggestions.append({**key, "stance": made.stance, "confidence": made.confidence,
+                                **_sentence_columns("sentence", made.sentence), "reason": made.reason,
+                                "method": made.method, "inputs": digest, "computed_at": now})
+        if suggestions:
+            with db.atomic():
+                db["suggestions"].upsert_all(suggestions, pk=("claim_id", "pmid"))
                 db["claim_papers"].upsert_all(links, pk=("claim_id", "pmid"))
-        stats.computed += len(rows)
+        stats.pairs += len(papers)
+        stats.computed += len(suggestions)
     return stats
 
 
@@ -201,8 +181,8 @@ def read_pairs(db: sqlite_utils.Database, path: str | Path) -> list[tuple[str, i
         raise InputError(f"{path}: no active claim {', '.join(map(repr, unknown_claims))}; "
                          "`tracker claims list` shows them; nothing was written")
     known = set()
-    for chunk_start in range(0, len(pairs), 500):
-        chunk = [p for _, p in pairs[chunk_start:chunk_start + 500]]
+    for chunk in chunks([p for _, p in pairs], 500):
+        chunk = list(chunk)
         marks = ", ".join("?" for _ in chunk)
         known.update(r[0] for r in db.execute(f"SELECT pmid FROM papers WHERE pmid IN ({marks})", chunk))
     missing = sorted({p for _, p in pairs} - known)

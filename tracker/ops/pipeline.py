@@ -33,7 +33,6 @@ from ..export.write import write_export
 from ..link.curate import load_curation, read_curation
 from ..link.link import link_claims
 from ..link.related import find_related
-from ..link.stance_model import stance_model_or_none
 from ..papers.seed import load_seed
 from ..papers.sync import FETCH_BATCH, sync_each
 from .digest import Digest, make_digest, write_digest_file
@@ -165,7 +164,7 @@ def _related(run: Run) -> None:
 def _link(run: Run) -> None:
     claims = active_claims(run.db)
     if claims:
-        links = link_claims(run.db, claims, semantic=run.semantic, stance_model=stance_model_or_none())
+        links = link_claims(run.db, claims, semantic=run.semantic)
         run.outcome.new_links = sum(r.new for r in links)
         run.say(f"linked {len(links)} claims: {sum(r.kept for r in links)} links, {run.outcome.new_links} new; "
                 "stances suggested for the undecided ones")

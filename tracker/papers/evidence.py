@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from sqlite_utils.utils import chunks
 
+from .store import mesh_descriptors
+
 _PUBLICATION_TYPES = [
     ("systematic-review", {"Systematic Review", "Meta-Analysis"}),
     ("rct", {"Randomized Controlled Trial"}),
@@ -116,12 +118,10 @@ def evidence_level(
 
 def _stale_inputs(db, stale: list[int]) -> tuple[dict, dict]:
     """MeSH descriptors and starter-bibliography designs of the papers whose level must be decided again."""
-    mesh: dict[int, list[str]] = {}
+    mesh = mesh_descriptors(db, stale)
     seed: dict[int, str] = {}
     if stale:
         marks = ", ".join("?" for _ in stale)
-        for pmid, descriptor in db.execute(f"SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks})", stale):
-            mesh.setdefault(pmid, []).append(descriptor)
         if db["seed_bibliography"].exists():
             seed = dict(db.execute(f"SELECT pmid, kind FROM seed_bibliography WHERE pmid IN ({marks})", stale).fetchall())
     return mesh, seed

@@ -63,6 +63,18 @@ def _existing(db: sqlite_utils.Database, pmids: list) -> dict:
     return found
 
 
+def mesh_descriptors(db: sqlite_utils.Database, pmids: list[int]) -> dict[int, list[str]]:
+    """Each paper's MeSH descriptors, in the record's order."""
+    found: dict[int, list[str]] = {}
+    for chunk in chunks(list(pmids), CHUNK):
+        chunk = list(chunk)
+        marks = ", ".join("?" for _ in chunk)
+        for pmid, descriptor in db.execute(
+                f"SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks}) ORDER BY pmid, position", chunk):
+            found.setdefault(pmid, []).append(descriptor)
+    return found
+
+
 def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord], now: str | None = None) -> SaveStats:
     """Upsert records by PMID. Run it inside a transaction (`with db.atomic():`)."""
     records = list(records)
