@@ -191,7 +191,7 @@ def kratom(gold_path: Path) -> dict:
         db_path = Path(folder) / "kratom.db"
         env = {**os.environ, "TRACKER_DB": str(db_path), "TRACKER_EUTILS_URL": "http://127.0.0.1:9/",
                "TRACKER_BACKOFF_SECONDS": "0.01"}
-        subprocess.run([sys.executable, "-c", "from tracker.cli import cli; cli()", "run", "--no-semantic"],
+        subprocess.run([sys.executable, "-c", "from tracker.cli import cli; cli()", "run"],  # as scripts/run builds it
                        env=env, check=True, capture_output=True)
         db = sqlite_utils.Database(db_path)
         with gold_path.open(encoding="utf-8", newline="") as handle:
