@@ -20,7 +20,7 @@ from pathlib import Path
 from ..core.clock import utc_now
 from ..core.database import open_db
 from ..core.errors import TrackerError
-from ..core.secrets import RedactFilter
+from ..core.secrets import RedactFilter, redact_known
 from ..papers.client import EutilsClient
 from ..papers.searches import claim_searches, load_searches
 from .lock import AlreadyRunning, sync_lock
@@ -107,7 +107,7 @@ def _record(db, job_id: int, outcome: Outcome) -> None:
     with db.atomic():
         db["job_runs"].update(job_id, {
             "finished_at": utc_now(), "status": outcome.status, "searches_ok": outcome.searches_ok,
-            "searches_failed": json.dumps(outcome.failures), "new": outcome.new, "updated": outcome.updated,
+            "searches_failed": redact_known(json.dumps(outcome.failures)), "new": outcome.new, "updated": outcome.updated,
             "new_links": outcome.new_links, "digest_id": outcome.digest.id if outcome.digest else None,
-            "error": outcome.error,
+            "error": redact_known(outcome.error),
         })

@@ -1,7 +1,9 @@
 """A careful E-utilities client: rate-limited process-wide, retried, validated, key-safe.
 
 - Every request is a POST, so the API key travels in the body and never in a URL
-  (requests copies URLs into its exception messages).
+  (requests copies URLs into its exception messages). Redirects are followed only within
+  the configured server (scheme, host and port), so the body never goes anywhere else.
+- Responses are scrubbed of the key before they are parsed: a server may echo it back.
 - One limiter for the whole process: at most 3 requests a second, 10 with an API key.
 - 429 (honouring Retry-After), 5xx, timeouts, dropped connections, truncated or
   malformed XML, an HTML page where XML was asked for, and transient ERROR fields are
@@ -19,13 +21,13 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import requests
 from lxml import etree
 
 from ..core.errors import InputError, PubMedError, PubMedUnreachable
-from ..core.secrets import redact
+from ..core.secrets import redact, redact_bytes, scrub
 from ..core.sniff import looks_like_html
 from .parse import iter_xml_records
 
@@ -36,6 +38,8 @@ NCBI_HOST = "eutils.ncbi.nlm.nih.gov"
 TOOL = "kratom-claims-tracker"
 RATE_WITHOUT_KEY = 3.0
 RATE_WITH_KEY = 10.0
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 # ERROR texts that no retry will fix. Anything else in an ERROR field is treated as transient.
 PERMANENT_ERRORS = re.compile(
@@ -153,7 +157,7 @@ class EutilsClient:
             self.requests_made += 1
             retry_after = None
             try:
-                response = self.session.post(url, data=self._params(params), timeout=self.timeout)
+                response = self._post(url, params)
             except requests.ConnectionError as error:
                 problem = f"connection failed ({_short_reason(error)})"
                 if not self._answered_once and attempt >= 2:
@@ -176,11 +180,12 @@ class EutilsClient:
                     retry_after = _retry_after(response.headers.get("Retry-After"))
                 elif status >= 400:
                     raise PubMedError(
-                        redact(f"{endpoint} refused the request: HTTP {status}: {_snippet(response.content)}", self._api_key)
+                        redact(f"{endpoint} refused the request: HTTP {status}: {_snippet(self._body(response))}",
+                               self._api_key)
                     )
                 else:
                     try:
-                        return validate(response.content)
+                        return self._validated(validate, self._body(response))
                     except TransientResponse as error:
                         problem = str(error)
             problem = redact(problem, self._api_key)
@@ -195,6 +200,43 @@ class EutilsClient:
             f"{endpoint} failed after {self.max_tries} tries; last problem: {problems[-1]}. "
             "Everything fetched before this was kept; run the sync again to finish."
         )
+
+    def _post(self, url: str, params: dict) -> requests.Response:
+        """POST, following a redirect only to the same scheme, host and port: the body holds the key."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.session.post(url, data=self._params(params), timeout=self.timeout, allow_redirects=False)
+            if response.status_code not in REDIRECT_STATUSES or "Location" not in response.headers:
+                return response
+            target = urljoin(url, response.headers["Location"])
+            if _origin(target) != _origin(self.base_url):
+                response.close()
+                raise PubMedError(redact(
+                    f"E-utilities at {_origin(self.base_url)} redirected to {_origin(target)}; not followed, so "
+                    "nothing (the API key included) is sent there. If that address is right, set TRACKER_EUTILS_URL "
+                    "to it.", self._api_key))
+            url = target
+        raise PubMedError(f"E-utilities redirected more than {MAX_REDIRECTS} times; giving up")
+
+    def _body(self, response: requests.Response) -> bytes:
+        return redact_bytes(response.content, self._api_key)
+
+    def _validated(self, validate, body: bytes):
+        """validate(body) with the key taken out of whatever it returns or raises."""
+        try:
+            result = validate(body)
+        except PubMedError as error:
+            raise type(error)(redact(str(error), self._api_key)) from None
+        except TransientResponse as error:
+            raise TransientResponse(redact(str(error), self._api_key)) from None
+        if isinstance(result, list):
+            return [self._scrubbed_record(r) for r in result]
+        return scrub(result, self._api_key)[0]
+
+    def _scrubbed_record(self, record):
+        clean, found = scrub(record, self._api_key)
+        if found:  # the key was written with character references: keep no copy of the raw record
+            clean.raw = None
+        return clean
 
     # ------------------------------------------------------------------ E-utilities
 
@@ -327,6 +369,12 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _origin(url: str) -> str:
+    parsed = urlparse(url)
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
+    return f"{parsed.scheme}://{parsed.hostname}:{port}"
 
 
 def _snippet(body: bytes, limit: int = 200) -> str:

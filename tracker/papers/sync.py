@@ -21,6 +21,7 @@ import sqlite_utils
 
 from ..core.clock import utc_now
 from ..core.errors import PubMedError, PubMedUnreachable
+from ..core.secrets import redact_known
 from .client import EutilsClient, SearchResult
 from .evidence import refresh_evidence_levels
 from .searches import Search
@@ -140,8 +141,8 @@ def _update_run(db, summary: RunSummary, **extra) -> None:
             "unchanged": summary.unchanged,
             "requests": summary.requests,
             "windows": json.dumps(summary.windows),
-            "warnings": "\n".join(summary.warnings) or None,
-            "error": summary.error,
+            "warnings": redact_known("\n".join(summary.warnings) or None),
+            "error": redact_known(summary.error),
             **extra,
         },
     )
