@@ -195,7 +195,7 @@ def test_conflicting_decisions_are_reported_and_the_latest_applies(seeded, run, 
     [
         ("liver-protective,34055525,maybe,,,", "stance 'maybe' is not one of"),
         ("liver-protective,PMID34055525,supports,,,", "pmid 'PMID34055525' is not a PubMed id"),
-        ("liver-protective,34055525,supports,,,21/11/2026", "is not YYYY-MM-DD"),
+        ("liver-protective,34055525,supports,,,21/11/2026", "is not a real date written YYYY-MM-DD"),
     ],
 )
 def test_bad_decisions_are_refused_whole(seeded, run, tmp_path, line, message):

@@ -32,6 +32,14 @@ not apply to WHAT, or names nothing known, is refused before anything is written
   module or a spreadsheet). `--bom` starts the file with a byte order mark so Excel reads UTF-8.
   No value is an empty cell; lists are joined with `; `; flags are 1 or 0; numbers as Python writes
   them (a float reads back equal).
+- **Formulas made inert (csv, tsv, curation)**: Excel and LibreOffice run a cell that starts with
+  `=`, `+`, `-`, `@`, a tab or a carriage return as a formula (`=HYPERLINK(...)` in a hostile title
+  would open a link). Following OWASP's advice on CSV injection, such a text cell is written with one
+  apostrophe in front (`'=HYPERLINK(...)`), which spreadsheets show as text. Numbers are never changed
+  (`-0.5` stays a number). A text that already starts with an apostrophe followed by one of those
+  characters or another apostrophe gets one more, so the rule is reversible: `tracker curate` takes
+  one apostrophe off such cells and reads back exactly the notes that were exported. JSON, JSON Lines,
+  Markdown and the citation formats keep the original value.
 - **json** (one array) and **jsonl** (one object per line): the same columns in the same order;
   lists are arrays, flags true/false, no value null.
 - **md**: a Markdown table; Markdown's own characters are backslash-escaped and line breaks become
@@ -64,7 +72,10 @@ the clock's, so unchanged data gives an identical report (a nightly export commi
 ## Curation (`export curation`)
 
 The decisions file as `tracker curate` loaded it: every row, in order, conflicting rows included.
-`tracker curate` on the output changes nothing.
+`tracker curate` on the output changes nothing. Each decision is one line (line breaks in a note are
+written as spaces). `tracker curate` refuses a whole file, naming the line and changing nothing, when
+it does not parse cleanly: an unclosed quote, a row with more or fewer fields than the header, a PMID
+that is not 1 to 10 digits, a date that is not a real YYYY-MM-DD date. A byte order mark is allowed.
 """
 
 

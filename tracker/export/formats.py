@@ -1,8 +1,9 @@
 """Writing rows as CSV, TSV, JSON, JSON Lines or a Markdown table, streamed row by row.
 
 Cells in the text formats: empty for no value, lists joined with "; ", numbers as Python writes
-them (so a float reads back equal), flags as 1/0. JSON keeps types: lists are arrays, flags are
-true/false, no value is null.
+them (so a float reads back equal), flags as 1/0. In CSV and TSV a text cell a spreadsheet would
+run as a formula starts with an apostrophe (core/spreadsheet.py). JSON keeps types and values:
+lists are arrays, flags are true/false, no value is null.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import re
 from typing import Iterable, TextIO
 
+from ..core.spreadsheet import neutralise
 from .tables import Column
 
 LIST_SEPARATOR = "; "
@@ -44,9 +46,15 @@ def write_delimited(rows: Iterable[dict], columns: tuple[Column, ...], handle: T
     writer.writerow([c.name for c in columns])
     count = 0
     for row in rows:
-        writer.writerow([text_cell(row.get(c.name), c) for c in columns])
+        writer.writerow([spreadsheet_cell(row.get(c.name), c) for c in columns])
         count += 1
     return count
+
+
+def spreadsheet_cell(value, column: Column) -> str:
+    """A CSV/TSV cell: the text cell, made inert if a spreadsheet would read it as a formula."""
+    text = text_cell(value, column)
+    return neutralise(text) if isinstance(value, (str, list)) else text
 
 
 def write_json(rows: Iterable[dict], columns: tuple[Column, ...], handle: TextIO) -> int:

@@ -11,6 +11,7 @@ latest-dated one applies and the others are named in its `conflict` column and r
 from __future__ import annotations
 
 import csv
+import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..core.clock import utc_now
 from ..core.errors import InputError
 from ..core.files import reading
 from ..core.paths import CURATION
+from ..core.spreadsheet import neutralise, restore
 from ..core.vocabulary import STANCES
 from ..papers.evidence import paper_levels_for
 
@@ -49,6 +51,10 @@ class CurationLoad:
     conflicts: list[str] = field(default_factory=list)
 
 
+_PMID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²" is a digit to str.isdigit but no PMID
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _decision(row: dict, line: int, path: Path) -> Decision:
     claim_id = (row.get("claim_id") or "").strip()
     pmid = (row.get("pmid") or "").strip()
@@ -56,28 +62,63 @@ def _decision(row: dict, line: int, path: Path) -> Decision:
     date = (row.get("date") or "").strip()
     if not claim_id:
         raise InputError(f"{path}, line {line}: claim_id is empty")
-    if not pmid.isdigit():
-        raise InputError(f"{path}, line {line}: pmid {pmid!r} is not a PubMed id (digits only)")
+    if not _PMID.fullmatch(pmid) or int(pmid) == 0:
+        raise InputError(f"{path}, line {line}: pmid {pmid!r} is not a PubMed id (1 to 10 digits 0-9)")
     if stance not in STANCES:
         raise InputError(f"{path}, line {line}: stance {stance!r} is not one of {', '.join(STANCES)}")
-    if date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        raise InputError(f"{path}, line {line}: date {date!r} is not YYYY-MM-DD")
+    if date and not _real_date(date):
+        raise InputError(f"{path}, line {line}: date {date!r} is not a real date written YYYY-MM-DD")
     return Decision(claim_id, int(pmid), stance, (row.get("note") or "").strip(), (row.get("reviewer") or "").strip(),
                     date, line)
 
 
-def read_curation(path: str | Path = DEFAULT_CURATION) -> list[Decision]:
-    path = Path(path)
+def _real_date(text: str) -> bool:
+    if not _DATE.fullmatch(text):
+        return False
     try:
-        with reading(path, "decisions live in db/curation.csv"), path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in ("claim_id", "pmid", "stance") if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(f"{path}: the header must name {', '.join(COLUMNS)} (missing: {', '.join(missing)})")
-            decisions = [_decision(row, reader.line_num, path) for row in reader]
+        datetime.date.fromisoformat(text)
+    except ValueError:  # 2026-13-45
+        return False
+    return True
+
+
+def read_curation(path: str | Path = DEFAULT_CURATION) -> list[Decision]:
+    """Every decision in the file, or an InputError naming the line: a file that does not parse
+    cleanly (an unclosed quote, a row of the wrong width, a bad PMID or date) is refused whole."""
+    path = Path(path)
+    with reading(path, "decisions live in db/curation.csv"), path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(_decisions_in(csv.reader(handle, strict=True), path))
+
+
+def _decisions_in(reader, path: Path):
+    header: list[str] | None = None
+    last_line = 0
+    try:
+        for cells in reader:
+            line, last_line = last_line + 1, reader.line_num
+            if not cells:
+                continue  # a blank line
+            if any("\n" in cell or "\r" in cell for cell in cells):
+                raise InputError(f"{path}, line {line}: a quoted value runs on to line {last_line}; is a quote left "
+                                 "unclosed? Each decision is one line")
+            if header is None:
+                header = [cell.strip() for cell in cells]
+                missing = [c for c in ("claim_id", "pmid", "stance") if c not in header]
+                if missing:
+                    raise InputError(f"{path}: the header must name {', '.join(COLUMNS)} "
+                                     f"(missing: {', '.join(missing)})")
+                continue
+            if len(cells) != len(header):
+                raise InputError(f"{path}, line {line}: {len(cells)} fields where the header has {len(header)}; "
+                                 "a value holding a comma must be in double quotes")
+            yield _decision({name: restore(cell) for name, cell in zip(header, cells)}, line, path)
     except csv.Error as error:
-        raise InputError(f"{path}: not readable as CSV: {error}") from None
-    return decisions
+        start = last_line + 1  # the line the broken row starts on
+        runs_on = f", running on to line {reader.line_num}" if reader.line_num > start else ""
+        raise InputError(f"{path}, line {start}: not readable as CSV ({error}{runs_on}); "
+                         "is a quote left unclosed?") from None
+    if header is None:
+        raise InputError(f"{path}: empty; the header must name {', '.join(COLUMNS)}")
 
 
 def load_curation(db: sqlite_utils.Database, decisions: list[Decision], now: str | None = None) -> CurationLoad:
@@ -136,9 +177,22 @@ def curation_rows(db: sqlite_utils.Database) -> list[dict]:
 
 
 def write_curation(rows: list[dict], handle) -> int:
-    """The curation file: the header, then one row per decision; what `read_curation` reads back."""
+    """The curation file: the header, then one line per decision; what `read_curation` reads back.
+
+    Line breaks inside a note become spaces (a decision is one line, which keeps the file
+    git-friendly and lets the reader refuse an unclosed quote), and cells a spreadsheet would
+    run as a formula are made inert, reversibly.
+    """
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+        writer.writerow([_file_cell(row[c]) for c in COLUMNS])
     return len(rows)
+
+
+def _file_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(" ".join(value.splitlines()))
+    return str(value)
