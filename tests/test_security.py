@@ -20,7 +20,7 @@ from tracker.link.curate import read_curation
 
 from .support.built import REPO, built  # noqa: F401  (a fixture)
 from .support.eutils_env import KEY, TERM
-from .support.hostile import HostileServer, Reply, esearch_body
+from .support.hostile import HostileServer, Reply, elapsed, esearch_body
 from .support.serving import get
 
 
@@ -228,3 +228,44 @@ def test_a_curation_file_written_with_a_bom_reads_back(run, built_copy, tmp_path
     result = CliRunner().invoke(main, [*cli, "curate", str(out)])
     assert result.exit_code == 0, result.output
     assert "nothing changed" in result.output
+
+
+# ------------------------------------------------------------------ 4. deadlines are total
+
+
+def _article_page() -> bytes:
+    """A real article of the catalog, as an HTML page."""
+    text = (REPO / "db/articles/003_f6a46e9e997b1915.txt").read_text(encoding="utf-8")
+    paragraphs = "".join(f"<p>{line}</p>" for line in text.splitlines()[:12] if line.strip())
+    return f"<html><head><title>Kratom</title></head><body><article>{paragraphs}</article></body></html>".encode()
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
+def test_a_trickling_pubmed_is_given_up_within_the_total_deadline(run, db_path, headers_too):
+    def answer(request):  # a whole, valid answer, one byte every 0.2 s: about 40 s
+        return Reply(body=esearch_body(0), trickle_seconds=0.2, trickle_headers=headers_too)
+
+    with HostileServer(answer) as server:
+        env = hostile_env(server, TRACKER_TIMEOUT_SECONDS="1")
+        result, seconds = elapsed(run, "sync", "--term", TERM, "--search", "kratom", env=env)
+    assert result.exit_code == 1, result.output
+    assert "timed out" in result.output
+    assert seconds < 15  # six tries of at most 1 s each, and short backoffs
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
+def test_a_trickling_article_page_is_given_up_within_its_deadline(run, db_path, monkeypatch, headers_too):
+    from tracker.articles import source
+
+    monkeypatch.setattr(source, "FETCH_TIMEOUT_SECONDS", 1)
+
+    def answer(request):
+        return Reply(body=_article_page(), content_type="text/html", trickle_seconds=0.05, trickle_headers=headers_too)
+
+    with HostileServer(answer) as server:
+        result, seconds = elapsed(run, "articles", "add", server.origin + "/kratom")
+    assert result.exit_code == 1
+    assert "within 1 s" in result.output
+    assert seconds < 5
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
