@@ -11,16 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from ..core.deadline import DeadlineExceeded, check, total_deadline
 from ..core.errors import InputError
 from ..core.sniff import looks_like_html
 from ..core.yamlfile import read_yaml_list
 
 MAX_BYTES = 5 * 1024 * 1024  # a long web article is well under 1 MB
-FETCH_TIMEOUT_SECONDS = 20
+FETCH_TIMEOUT_SECONDS = 20  # for the whole page, however slowly it comes
+MAX_REDIRECTS = 5
 MIN_PAGE_WORDS = 20  # less than this from a page is navigation, not an article
 TEXT_SUFFIXES = {".txt": "text/plain", ".text": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown",
                  ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}
@@ -129,48 +131,91 @@ def read_article_file(path: str | Path) -> Document:
 
 
 def fetch_article(url: str, session: requests.Session | None = None) -> Document:
-    """Fetch a web page (http/https only), with a timeout, a size cap and its content type checked."""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
+    """Fetch a web page (http/https only) within a total deadline, with a size cap and its content type checked.
+
+    Redirects are followed only on the same host and port (or from http to https on that host): a
+    page must not lead the tracker to another machine, such as one on the local network.
+    """
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise InputError(f"{url}: only http and https URLs can be fetched")
     session = session or requests.Session()
     try:
-        response = session.get(
-            url, timeout=FETCH_TIMEOUT_SECONDS, stream=True, headers={"User-Agent": USER_AGENT}, allow_redirects=True
-        )
+        with total_deadline(FETCH_TIMEOUT_SECONDS) as ends:
+            response, data = _get_following_same_site(session, url, ends)
+    except DeadlineExceeded as error:
+        raise InputError(f"{url}: {error} (the limit for one article); try again later") from None
     except requests.exceptions.Timeout:
         raise InputError(f"{url}: no answer within {FETCH_TIMEOUT_SECONDS} s; try again later") from None
     except requests.exceptions.RequestException as error:
         raise InputError(f"{url}: cannot be reached ({type(error).__name__}); check the address and the network") from None
-    with response:
-        if response.status_code >= 400:
-            raise InputError(f"{url}: the server answered HTTP {response.status_code} {response.reason}")
-        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if content_type not in ACCEPTED_TYPES:
-            raise InputError(
-                f"{url}: content type {content_type or 'missing'!s} is not an article "
-                "(accepted: HTML, plain text, Markdown)"
-            )
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > MAX_BYTES:
-            raise InputError(f"{url}: {int(declared):,} bytes is more than the {MAX_BYTES:,}-byte limit")
-        chunks, size = [], 0
-        try:
-            for chunk in response.iter_content(65536):
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise InputError(f"{url}: the page is larger than the {MAX_BYTES:,}-byte limit")
-                chunks.append(chunk)
-        except requests.exceptions.RequestException as error:
-            raise InputError(f"{url}: the download broke off ({type(error).__name__})") from None
-    data = b"".join(chunks)
+    content_type = _content_type(response)
     encoding = response.encoding if "charset" in response.headers.get("Content-Type", "").lower() else None
     if encoding is None and content_type in HTML_TYPES:
         declared_meta = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", data[:4096], re.IGNORECASE)
         encoding = declared_meta.group(1).decode("ascii") if declared_meta else None
     text = decode_text(data, url, encoding)
-    kind = "text/html" if content_type in HTML_TYPES else ("text/markdown" if "markdown" in content_type else "text/plain")
+    if content_type in HTML_TYPES or looks_like_html(text):  # an HTML page served as text/plain is still HTML
+        kind = "text/html"
+    else:
+        kind = "text/markdown" if "markdown" in content_type else "text/plain"
     return to_document(text, kind, url)
+
+
+def _get_following_same_site(session: requests.Session, url: str, ends: float) -> tuple[requests.Response, bytes]:
+    for _ in range(MAX_REDIRECTS + 1):
+        response = session.get(url, timeout=FETCH_TIMEOUT_SECONDS, stream=True, headers={"User-Agent": USER_AGENT},
+                               allow_redirects=False)
+        if response.is_redirect:
+            response.close()
+            target = urljoin(url, response.headers["Location"])
+            if not _same_site(url, target):
+                raise InputError(f"{url}: redirects to {target}, on another host or port; not followed. "
+                                 "If that page is the article, add its URL directly")
+            url = target
+            continue
+        with response:
+            return response, _body(response, url, ends)
+    raise InputError(f"{url}: more than {MAX_REDIRECTS} redirects; not followed further")
+
+
+def _same_site(url: str, target: str) -> bool:
+    here, there = urlsplit(url), urlsplit(target)
+    if there.scheme.lower() not in ("http", "https") or (here.hostname or "").lower() != (there.hostname or "").lower():
+        return False
+    default = {"http": 80, "https": 443}
+    port_here = here.port or default[here.scheme.lower()]
+    port_there = there.port or default[there.scheme.lower()]
+    upgrade = here.scheme.lower() == "http" and there.scheme.lower() == "https" and (port_here, port_there) == (80, 443)
+    return (port_here == port_there and here.scheme.lower() == there.scheme.lower()) or upgrade
+
+
+def _content_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def _body(response: requests.Response, url: str, ends: float) -> bytes:
+    if response.status_code >= 400:
+        raise InputError(f"{url}: the server answered HTTP {response.status_code} {response.reason}")
+    content_type = _content_type(response)
+    if content_type not in ACCEPTED_TYPES:
+        raise InputError(
+            f"{url}: content type {content_type or 'missing'!s} is not an article "
+            "(accepted: HTML, plain text, Markdown)"
+        )
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > MAX_BYTES:
+        raise InputError(f"{url}: {int(declared):,} bytes is more than the {MAX_BYTES:,}-byte limit")
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(65536):
+            check(ends, FETCH_TIMEOUT_SECONDS)
+            size += len(chunk)
+            if size > MAX_BYTES:
+                raise InputError(f"{url}: the page is larger than the {MAX_BYTES:,}-byte limit")
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as error:
+        raise InputError(f"{url}: the download broke off ({type(error).__name__})") from None
+    return b"".join(chunks)
 
 
 def to_document(text: str, content_type: str, where: str) -> Document:

@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlparse
 import requests
 from lxml import etree
 
+from ..core.deadline import DeadlineExceeded, check, total_deadline
 from ..core.errors import InputError, PubMedError, PubMedUnreachable
 from ..core.secrets import redact, redact_bytes, scrub
 from ..core.sniff import looks_like_html
@@ -39,6 +40,7 @@ TOOL = "kratom-claims-tracker"
 RATE_WITHOUT_KEY = 3.0
 RATE_WITH_KEY = 10.0
 MAX_REDIRECTS = 5
+MAX_RESPONSE_BYTES = 512 * 1024 * 1024  # an efetch page of 10,000 records is well under this
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 # ERROR texts that no retry will fix. Anything else in an ERROR field is treated as transient.
@@ -111,6 +113,7 @@ class EutilsClient:
             read_timeout = float(os.environ["TRACKER_TIMEOUT_SECONDS"])
             timeout = (min(timeout[0], read_timeout), read_timeout)
         self.timeout = timeout
+        self.deadline_seconds = timeout[1]  # for the whole answer of one try, not each read
         self.rate = self._allowed_rate(rate)
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"{TOOL} (python-requests)"
@@ -157,7 +160,12 @@ class EutilsClient:
             self.requests_made += 1
             retry_after = None
             try:
-                response = self._post(url, params)
+                with total_deadline(self.deadline_seconds) as ends:
+                    response, body = self._post(url, params, ends)
+            except DeadlineExceeded as error:
+                problem = f"timed out ({error})"
+                only_connection_errors = False
+                self.session.close()  # the half-read connection must not go back to the pool
             except requests.ConnectionError as error:
                 problem = f"connection failed ({_short_reason(error)})"
                 if not self._answered_once and attempt >= 2:
@@ -180,12 +188,11 @@ class EutilsClient:
                     retry_after = _retry_after(response.headers.get("Retry-After"))
                 elif status >= 400:
                     raise PubMedError(
-                        redact(f"{endpoint} refused the request: HTTP {status}: {_snippet(self._body(response))}",
-                               self._api_key)
+                        redact(f"{endpoint} refused the request: HTTP {status}: {_snippet(body)}", self._api_key)
                     )
                 else:
                     try:
-                        return self._validated(validate, self._body(response))
+                        return self._validated(validate, body)
                     except TransientResponse as error:
                         problem = str(error)
             problem = redact(problem, self._api_key)
@@ -201,15 +208,17 @@ class EutilsClient:
             "Everything fetched before this was kept; run the sync again to finish."
         )
 
-    def _post(self, url: str, params: dict) -> requests.Response:
-        """POST, following a redirect only to the same scheme, host and port: the body holds the key."""
+    def _post(self, url: str, params: dict, ends: float) -> tuple[requests.Response, bytes]:
+        """POST and read the answer (scrubbed of the key), following a redirect only to the same scheme,
+        host and port: the body holds the key."""
         for _ in range(MAX_REDIRECTS + 1):
-            response = self.session.post(url, data=self._params(params), timeout=self.timeout, allow_redirects=False)
+            response = self.session.post(url, data=self._params(params), timeout=self.timeout,
+                                         allow_redirects=False, stream=True)
             if response.status_code not in REDIRECT_STATUSES or "Location" not in response.headers:
-                return response
+                return response, self._read(response, ends)
+            response.close()
             target = urljoin(url, response.headers["Location"])
             if _origin(target) != _origin(self.base_url):
-                response.close()
                 raise PubMedError(redact(
                     f"E-utilities at {_origin(self.base_url)} redirected to {_origin(target)}; not followed, so "
                     "nothing (the API key included) is sent there. If that address is right, set TRACKER_EUTILS_URL "
@@ -217,8 +226,16 @@ class EutilsClient:
             url = target
         raise PubMedError(f"E-utilities redirected more than {MAX_REDIRECTS} times; giving up")
 
-    def _body(self, response: requests.Response) -> bytes:
-        return redact_bytes(response.content, self._api_key)
+    def _read(self, response: requests.Response, ends: float) -> bytes:
+        chunks, size = [], 0
+        with response:
+            for chunk in response.iter_content(1 << 16):
+                check(ends, self.deadline_seconds)  # off the main thread the alarm cannot fire
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise PubMedError(f"an answer of more than {MAX_RESPONSE_BYTES:,} bytes; not read further")
+                chunks.append(chunk)
+        return redact_bytes(b"".join(chunks), self._api_key)
 
     def _validated(self, validate, body: bytes):
         """validate(body) with the key taken out of whatever it returns or raises."""
