@@ -7,9 +7,17 @@ one the tracker has always held and must go on holding.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gzip
 import json
+import os
+import resource
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -269,3 +277,208 @@ def test_a_trickling_article_page_is_given_up_within_its_deadline(run, db_path, 
     assert seconds < 5
     with sqlite3.connect(db_path) as connection:
         assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+
+
+# ------------------------------------------------------------------ 5. memory stays bounded
+
+TRACKER = [sys.executable, "-c", "from tracker.cli import cli; cli()"]
+
+
+def _record_with(fixtures, field: str, text_or_bytes) -> bytes:
+    """The real record of pubmed4.xml with one field's text replaced (the attack), as bytes."""
+    xml = (fixtures / "biopython_entrez/pubmed4.xml").read_bytes()
+    start = xml.index(f"<{field}".encode())
+    start = xml.index(b">", start) + 1
+    end = xml.index(f"</{field}>".encode(), start)
+    return xml[:start] + (text_or_bytes if isinstance(text_or_bytes, bytes) else text_or_bytes.encode()) + xml[end:]
+
+
+def _peak_rss_mb(args, **kwargs) -> tuple[int, str, float]:
+    """(exit status, output, peak resident memory in MB) of a tracker command run as its own process."""
+    process = subprocess.Popen([*TRACKER, *map(str, args)], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, **kwargs)
+    output = process.stdout.read().decode("utf-8", "replace")
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, output, usage.ru_maxrss / 1024
+
+
+def test_a_gzip_file_with_a_300_mb_abstract_is_refused_without_reading_it_all(fixtures, tmp_path):
+    abstract = b"kratom " * (300 * 1024 * 1024 // 7)  # 300 MB, about 300 KB gzipped
+    path = tmp_path / "bomb.xml.gz"
+    with gzip.open(path, "wb", compresslevel=1) as handle:
+        xml = _record_with(fixtures, "AbstractText", b"@@")
+        head, tail = xml.split(b"@@")
+        handle.write(head)
+        handle.write(abstract)
+        handle.write(tail)
+    del abstract
+    db_path = tmp_path / "tracker.db"
+    status, output, peak_mb = _peak_rss_mb(["--db", db_path, "load", path])
+    assert status == 1, output
+    assert str(path) in output and "27797938" in output and "limit" in output and "Traceback" not in output
+    assert peak_mb < 300, f"peak memory {peak_mb:.0f} MB"
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM papers").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("field", ["ArticleTitle", "AbstractText"])
+def test_a_field_over_its_size_limit_is_refused_naming_the_file_and_record(run, fixtures, tmp_path, db_path, field):
+    path = tmp_path / "big-field.xml"
+    path.write_bytes(_record_with(fixtures, field, "kratom " * 300_000))  # 2.1 MB in one field
+    result = run("load", path)
+    assert result.exit_code == 1
+    assert str(path) in result.output and "PMID 27797938" in result.output and "limit" in result.output
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM papers").fetchone()[0] == 0
+
+
+def test_a_medline_file_with_a_huge_line_is_refused(run, fixtures, tmp_path, db_path):
+    text = (fixtures / "biopython_medline/pubmed_result1.txt").read_text(encoding="utf-8")
+    first = text.split("\n\n")[0]
+    path = tmp_path / "big.txt"
+    path.write_text(first.replace("\nAB  - ", "\nAB  - " + "kratom " * 300_000, 1) + "\n", encoding="utf-8")
+    result = run("load", path)
+    assert result.exit_code == 1, result.output
+    assert str(path) in result.output and "limit" in result.output
+
+
+def test_yaml_aliases_in_the_claim_catalog_are_refused(tmp_path):
+    bomb = tmp_path / "claims.yml"
+    levels = ["a: &a [\"kratom\",\"kratom\",\"kratom\",\"kratom\",\"kratom\",\"kratom\",\"kratom\",\"kratom\",\"kratom\"]"]
+    for i, name in enumerate("bcdefghi"):
+        previous = "abcdefghi"[i]
+        levels.append(f"{name}: &{name} [*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},"
+                      f"*{previous},*{previous},*{previous}]")
+    bomb.write_text("\n".join(levels) + "\nclaims:\n  - id: bomb\n    statement: *i\n    category: safety\n",
+                    encoding="utf-8")
+    db_path = tmp_path / "tracker.db"
+    limit = 2 * 1024 ** 3
+
+    def at_most_2_gb():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    status, output, _peak = _peak_rss_mb(["--db", db_path, "claims", "load", bomb], preexec_fn=at_most_2_gb)
+    assert status == 1, output
+    assert "alias" in output and str(bomb) in output and "Traceback" not in output
+
+
+# ------------------------------------------------------------------ 6. one line, not a traceback
+
+
+def test_markup_nested_1500_deep_in_a_title_is_one_clear_line(run, fixtures, tmp_path, db_path):
+    path = tmp_path / "deep.xml"
+    path.write_bytes(_record_with(fixtures, "ArticleTitle", "<i>" * 1500 + "kratom" + "</i>" * 1500))
+    result = run("load", path)
+    assert result.exit_code == 1
+    assert str(path) in result.output and "deep" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_reparse_goes_past_a_record_it_cannot_parse_again(run, fixtures, tmp_path, db_path):
+    path = tmp_path / "entity.xml"
+    path.write_bytes(_record_with(fixtures, "ArticleTitle", "Kratom &undefinedentity; and telomeres"))
+    assert run("load", path).exit_code == 0
+    assert run("load", fixtures / "biopython_entrez/pubmed7.xml").exit_code == 0
+    result = run("reparse")
+    assert result.exit_code == 1, result.output
+    assert "27797938" in result.output and "Traceback" not in result.output
+    assert "reparsed" in result.output  # the others were
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM papers").fetchone()[0] >= 2
+
+
+# ------------------------------------------------------------------ 7. smaller holes
+
+
+def test_the_sync_lock_is_the_same_through_a_symlink(tmp_path):
+    from tracker.ops.lock import AlreadyRunning, sync_lock
+
+    real = tmp_path / "tracker.db"
+    sqlite3.connect(real).close()
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "linked.db"
+    link.symlink_to(real)
+    with sync_lock(real):
+        with pytest.raises(AlreadyRunning):
+            with sync_lock(link):
+                pass
+
+
+def test_an_article_redirect_to_another_host_or_port_is_not_followed(run, db_path):
+    with HostileServer(lambda request: Reply(body=_article_page(), content_type="text/html")) as internal:
+        with HostileServer(lambda request: Reply(status=302, headers={"Location": internal.origin + "/admin"})) as site:
+            result = run("articles", "add", site.origin + "/kratom")
+    assert result.exit_code == 1
+    assert "another host or port" in result.output and internal.seen == []
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+
+
+def test_html_served_as_plain_text_is_stored_without_its_tags(run, db_path):
+    with HostileServer(lambda request: Reply(body=_article_page(), content_type="text/plain")) as site:
+        result = run("articles", "add", site.origin + "/kratom.txt")
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db_path) as connection:
+        (text,) = connection.execute("SELECT text FROM article_versions").fetchone()
+    assert "<p>" not in text and "</article>" not in text and "kratom" in text.lower()
+
+
+@pytest.mark.parametrize("markdown, kept", [
+    ("The 7\\_OH\\_mitragynine metabolite (see \\[1\\]).", "The 7_OH_mitragynine metabolite (see [1])."),
+    ("Dose (mg) matters [in mice](http://example.org/a_(b)).", "Dose (mg) matters in mice."),
+    ("An escaped \\*star\\* and a \\) paren.", "An escaped *star* and a ) paren."),
+])
+def test_markdown_extraction_keeps_escaped_and_bracketed_characters(markdown, kept):
+    from tracker.articles.source import markdown_to_text
+
+    assert markdown_to_text(markdown)[0].strip() == kept
+
+
+def test_a_failed_or_killed_load_is_in_load_runs(fixtures, tmp_path):
+    db_path = tmp_path / "tracker.db"
+    path = tmp_path / "many.xml"
+    record = (fixtures / "biopython_entrez/pubmed4.xml").read_bytes()
+    head, body = record.split(b"<PubmedArticleSet>")[0], record.split(b"<PubmedArticleSet>")[1].split(b"</PubmedArticleSet>")[0]
+    with path.open("wb") as handle:  # the same real record many times: enough work to be killed midway
+        handle.write(head + b"<PubmedArticleSet>")
+        for _ in range(20000):
+            handle.write(body)
+        handle.write(b"</PubmedArticleSet>")
+    process = subprocess.Popen([*TRACKER, "--db", str(db_path), "load", str(path)], cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        with contextlib.suppress(sqlite3.Error), sqlite3.connect(db_path) as connection:
+            if connection.execute("SELECT count(*) FROM load_runs").fetchone()[0]:
+                break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with sqlite3.connect(db_path) as connection:
+        rows = connection.execute("SELECT path, status, finished_at FROM load_runs").fetchall()
+    assert rows == [(str(path), "running", None)]
+    # A load that fails for a reason of its own (here, Ctrl-C) says so in load_runs.
+    small = fixtures / "biopython_entrez/pubmed7.xml"
+    code = ("import tracker.papers.load as load\n"
+            "def interrupted(*a, **k):\n    raise KeyboardInterrupt\n"
+            "load.save_records = interrupted\n"
+            "from tracker.cli import cli\ncli()")
+    subprocess.run([sys.executable, "-c", code, "--db", str(db_path), "load", str(small)], cwd=REPO, capture_output=True)
+    with sqlite3.connect(db_path) as connection:
+        last = connection.execute("SELECT path, status, error FROM load_runs ORDER BY rowid DESC").fetchone()
+    assert last[:2] == (str(small), "failed") and "interrupted" in last[2]
+
+
+def test_tracker_serve_leaves_no_temporary_file_behind(built, tmp_path):
+    from .support.serving import tracker_serve
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    os.environ["TMPDIR"] = str(temporary)
+    try:
+        with tracker_serve(built) as url:
+            assert get(built, "/tracker/claims").status_code == 200 and url
+    finally:
+        del os.environ["TMPDIR"]
+    assert list(temporary.iterdir()) == []
