@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -294,13 +295,24 @@ def _record_with(fixtures, field: str, text_or_bytes) -> bytes:
 
 
 def _peak_rss_mb(args, **kwargs) -> tuple[int, str, float]:
-    """(exit status, output, peak resident memory in MB) of a tracker command run as its own process."""
-    process = subprocess.Popen([*TRACKER, *map(str, args)], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, **kwargs)
-    output = process.stdout.read().decode("utf-8", "replace")
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, output, usage.ru_maxrss / 1024
+    """(exit status, output, peak resident memory in MB) of a tracker command run as its own process.
+
+    The peak is the process's own VmHWM, read as it exits: rusage's maxrss would count what the
+    test process had resident when it forked.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        status_file = Path(folder) / "status"
+        code = ("import atexit\n"
+                f"atexit.register(lambda: open({str(status_file)!r}, 'w').write(open('/proc/self/status').read()))\n"
+                "from tracker.cli import cli\ncli()")
+        process = subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=REPO, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, **kwargs)
+        peak_kb = 0
+        if status_file.exists():
+            for line in status_file.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb = int(line.split()[1])
+    return process.returncode, process.stdout.decode("utf-8", "replace"), peak_kb / 1024
 
 
 def test_a_gzip_file_with_a_300_mb_abstract_is_refused_without_reading_it_all(fixtures, tmp_path):

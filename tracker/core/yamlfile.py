@@ -1,4 +1,8 @@
-"""Reading the project's YAML files (searches, claims, an articles folder's notes) with errors a person can act on."""
+"""Reading the project's YAML files (searches, claims, an articles folder's notes) with errors a person can act on.
+
+Aliases (`*name`) are refused: the files never need them, and nested aliases make a few hundred
+bytes expand into gigabytes once the values are used (the YAML "billion laughs").
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,36 @@ from .errors import InputError
 from .files import reading
 
 
+class _AliasFound(yaml.YAMLError):
+    def __init__(self, anchor: str, line: int) -> None:
+        super().__init__(anchor)
+        self.anchor, self.line = anchor, line
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasFound(event.anchor, event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str, where: str):
+    """Parse YAML text safely (no tags, no aliases); InputError naming `where` otherwise."""
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader subclass)
+    except _AliasFound as error:
+        raise InputError(f"{where}: line {error.line}: an alias (*{error.anchor}) is not allowed here; "
+                         "write the value out in full") from None
+    except yaml.YAMLError as error:
+        raise InputError(f"{where}: not valid YAML: {error}") from None
+
+
 def read_yaml_list(path: str | Path, key: str, where_it_lives: str) -> list:
     """The list under `key` in a YAML file; refuses a missing, undecodable or malformed file, or an empty list."""
     path = Path(path)
-    try:
-        with reading(path, where_it_lives):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {error}") from None
+    with reading(path, where_it_lives):
+        data = load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
     entries = data.get(key) if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: expected a '{key}:' list with at least one entry")

@@ -21,6 +21,7 @@ import sqlite_utils
 from ..core.clock import utc_now
 from ..core.errors import InputError
 from ..core.files import reading
+from ..core.ids import as_pmid
 from ..core.paths import CURATION
 from ..core.spreadsheet import neutralise, restore
 from ..core.vocabulary import STANCES
@@ -51,7 +52,6 @@ class CurationLoad:
     conflicts: list[str] = field(default_factory=list)
 
 
-_PMID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²" is a digit to str.isdigit but no PMID
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -62,7 +62,7 @@ def _decision(row: dict, line: int, path: Path) -> Decision:
     date = (row.get("date") or "").strip()
     if not claim_id:
         raise InputError(f"{path}, line {line}: claim_id is empty")
-    if not _PMID.fullmatch(pmid) or int(pmid) == 0:
+    if as_pmid(pmid) is None:
         raise InputError(f"{path}, line {line}: pmid {pmid!r} is not a PubMed id (1 to 10 digits 0-9)")
     if stance not in STANCES:
         raise InputError(f"{path}, line {line}: stance {stance!r} is not one of {', '.join(STANCES)}")

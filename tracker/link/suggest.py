@@ -32,6 +32,7 @@ from ..claims.catalog import Claim
 from ..core.clock import utc_now
 from ..core.errors import InputError
 from ..core.files import reading
+from ..core.ids import as_pmid
 from ..core.vocabulary import HUMAN, PRECLINICAL
 from ..papers.evidence import paper_levels_for
 from ..papers.store import mesh_descriptors
@@ -172,9 +173,9 @@ def read_pairs(db: sqlite_utils.Database, path: str | Path) -> list[tuple[str, i
         pairs = []
         for row in reader:
             claim_id, pmid = (row.get("claim_id") or "").strip(), (row.get("pmid") or "").strip()
-            if not pmid.isascii() or not pmid.isdigit() or len(pmid) > 10:
+            if as_pmid(pmid) is None:
                 raise InputError(f"{path}, line {reader.line_num}: pmid {pmid!r} is not a PubMed id")
-            pairs.append((claim_id, int(pmid)))
+            pairs.append((claim_id, as_pmid(pmid)))
     claims = {row[0] for row in db.execute("SELECT id FROM claims WHERE status = 'active'")}
     unknown_claims = sorted({c for c, _ in pairs} - claims)
     if unknown_claims:

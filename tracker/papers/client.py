@@ -28,6 +28,7 @@ from lxml import etree
 
 from ..core.deadline import DeadlineExceeded, check, total_deadline
 from ..core.errors import InputError, PubMedError, PubMedUnreachable
+from ..core.ids import as_pmid
 from ..core.secrets import redact, redact_bytes, scrub
 from ..core.sniff import looks_like_html
 from .parse import iter_xml_records
@@ -348,10 +349,10 @@ def parse_elink(body: bytes, linkname: str) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     for link_set in root.findall("LinkSet"):
         _error_field(link_set, "elink")
-        sources = [int(i.text) for i in link_set.findall("IdList/Id") + link_set.findall("IdCheckList/Id")
-                   if (i.text or "").strip().isdigit()]
-        linked = [int(i.text) for db in link_set.findall("LinkSetDb") if db.findtext("LinkName") == linkname
-                  for i in db.findall("Link/Id") if (i.text or "").strip().isdigit()]
+        sources = [p for p in (as_pmid(i.text) for i in link_set.findall("IdList/Id") + link_set.findall("IdCheckList/Id"))
+                   if p]
+        linked = [p for db in link_set.findall("LinkSetDb") if db.findtext("LinkName") == linkname
+                  for p in (as_pmid(i.text) for i in db.findall("Link/Id")) if p]
         for source in sources:
             found.setdefault(source, []).extend(p for p in linked if p != source)
     return found

@@ -14,8 +14,9 @@ from typing import IO, Iterator
 from Bio import Medline
 
 from ..core.errors import InputError
+from ..core.ids import as_pmid
 from .dates import compact_date, from_free_text
-from .records import ParsedRecord, flags, orcid_of
+from .records import MAX_RECORD_BYTES, ParsedRecord, check_sizes, flags, orcid_of
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9 ]{1,3})- ?(.*)$")
 _SPACE = re.compile(r"\s+")
@@ -38,14 +39,25 @@ LINK_TAGS = {
 _LINK_PMID = re.compile(r"PMID:\s*(\d+)")
 
 
-def iter_medline_chunks(handle: IO[str]) -> Iterator[tuple[int, str]]:
-    """(line number, text) of each record; records are separated by blank lines."""
+def iter_medline_chunks(handle: IO[str], name: str = "<input>") -> Iterator[tuple[int, str]]:
+    """(line number, text) of each record; records are separated by blank lines.
+
+    A line or a record over MAX_RECORD_BYTES characters is refused before it is all read.
+    """
     lines: list = []
-    start = 0
-    for number, line in enumerate(handle, start=1):
+    start = size = number = 0
+    while True:
+        line = handle.readline(MAX_RECORD_BYTES + 1)
+        if not line:
+            break
+        number += 1
         if line.strip():
             if not lines:
-                start = number
+                start, size = number, 0
+            size += len(line)
+            if size > MAX_RECORD_BYTES:
+                raise InputError(f"{name}: line {start}: a record larger than the "
+                                 f"{MAX_RECORD_BYTES // (1 << 20)} MB limit for one record; not read further")
             lines.append(line.rstrip("\r\n") + "\n")
         elif lines:
             yield start, "".join(lines)
@@ -194,9 +206,9 @@ def _links(record: dict) -> list:
 def parse_medline_record(text: str) -> ParsedRecord:
     """One MEDLINE-format record as a ParsedRecord."""
     record = Medline.read(io.StringIO(text))
-    pmid_text = (record.get("PMID") or "").strip()
-    if not pmid_text.isdigit():
-        raise InputError("a MEDLINE record without a numeric PMID- line")
+    pmid = as_pmid(record.get("PMID"))
+    if pmid is None:
+        raise InputError("a MEDLINE record without a PMID- line of 1 to 10 digits")
     links = _links(record)
     publication_types = _as_list(record.get("PT"))
     abstract = _fold(record.get("AB"))
@@ -231,8 +243,8 @@ def parse_medline_record(text: str) -> ParsedRecord:
         "publisher": _fold(record.get("PB")),
         **flags(publication_types, links),
     }
-    return ParsedRecord(
-        pmid=int(pmid_text),
+    parsed = ParsedRecord(
+        pmid=pmid,
         source="medline",
         paper=paper,
         authors=_authors(text),
@@ -241,12 +253,14 @@ def parse_medline_record(text: str) -> ParsedRecord:
         comments_corrections=links,
         raw=text.encode("utf-8"),
     )
+    check_sizes(parsed)
+    return parsed
 
 
 def iter_medline_records(handle: IO[str], name: str = "<input>") -> Iterator[ParsedRecord]:
     """Yield every record of a MEDLINE-format stream; InputError names the file and line."""
     seen_any = False
-    for line_number, chunk in iter_medline_chunks(handle):
+    for line_number, chunk in iter_medline_chunks(handle, name):
         if not chunk.lstrip().startswith("PMID-"):
             raise InputError(
                 f"{name}: line {line_number}: a MEDLINE record must start with 'PMID- '; "

@@ -12,8 +12,9 @@ from typing import IO, Iterator
 from lxml import etree
 
 from ..core.errors import InputError
+from ..core.ids import as_pmid
 from .dates import from_free_text, iso_date
-from .records import ParsedRecord, flags, orcid_of
+from .records import MAX_RECORD_BYTES, ParsedRecord, check_sizes, flags, orcid_of
 
 RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 ROOT_TAGS = {"PubmedArticleSet", "PubmedBookArticleSet"}
@@ -24,21 +25,28 @@ _SPACE = re.compile(r"\s+")
 # ---------------------------------------------------------------------------- text
 
 
-def _gather(elem, parts: list) -> None:
-    if isinstance(elem.tag, str) and (elem.tag.startswith(MATHML) or elem.tag == "math"):
-        # MathML spreads one expression over many pretty-printed elements; join its pieces tight.
-        parts.append("".join(piece.strip() for piece in elem.itertext()))
-        return
-    if elem.text:
-        parts.append(elem.text)
-    for child in elem:
-        # A line break right before inline markup is the file's layout, not text:
-        # "fast-acting &#946;\n\t\t<sub>2</sub>-agonist" reads "β2-agonist".
-        if parts and parts[-1][-1:].isspace() and "\n" in parts[-1]:
-            parts[-1] = parts[-1].rstrip()
-        _gather(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+def _gather(root, parts: list) -> None:
+    # Iterative, not recursive: markup nested deeper than Python's recursion limit must not crash a load.
+    stack = [(root, False)]
+    while stack:
+        elem, closing = stack.pop()
+        if closing:
+            if elem.tail:
+                parts.append(elem.tail)
+            continue
+        if elem is not root:
+            # A line break right before inline markup is the file's layout, not text:
+            # "fast-acting &#946;\n\t\t<sub>2</sub>-agonist" reads "β2-agonist".
+            if parts and parts[-1][-1:].isspace() and "\n" in parts[-1]:
+                parts[-1] = parts[-1].rstrip()
+            stack.append((elem, True))  # its tail follows its content
+        if isinstance(elem.tag, str) and (elem.tag.startswith(MATHML) or elem.tag == "math"):
+            # MathML spreads one expression over many pretty-printed elements; join its pieces tight.
+            parts.append("".join(piece.strip() for piece in elem.itertext()))
+            continue
+        if elem.text:
+            parts.append(elem.text)
+        stack.extend((child, False) for child in reversed(elem))
 
 
 def text_of(elem) -> str | None:
@@ -179,7 +187,7 @@ def _comments_corrections(citation) -> list:
             {
                 "position": position,
                 "ref_type": link.get("RefType"),
-                "ref_pmid": int(pmid) if pmid and pmid.strip().isdigit() else None,
+                "ref_pmid": as_pmid(pmid),
                 "ref_source": text_of(link.find("RefSource")),
                 "note": text_of(link.find("Note")),
             }
@@ -331,17 +339,18 @@ def parse_book_article(elem) -> ParsedRecord:
 def parse_delete_citation(elem) -> list:
     """A <DeleteCitation> lists the PMIDs PubMed has withdrawn."""
     return [
-        ParsedRecord(pmid=int(p.text), source="pubmed-xml", deleted=True)
-        for p in elem.findall("PMID")
-        if p.text and p.text.strip().isdigit()
+        ParsedRecord(pmid=pmid, source="pubmed-xml", deleted=True)
+        for pmid in (as_pmid(p.text) for p in elem.findall("PMID"))
+        if pmid
     ]
 
 
 def _pmid(container) -> int:
     text = container.findtext("PMID")
-    if not text or not text.strip().isdigit():
-        raise InputError(f"a record without a numeric PMID ({text!r})")
-    return int(text.strip())
+    pmid = as_pmid(text)
+    if pmid is None:
+        raise InputError(f"a record without a PMID of 1 to 10 digits ({text!r})")
+    return pmid
 
 
 def parse_element(elem) -> list:
@@ -354,6 +363,7 @@ def parse_element(elem) -> list:
         return parse_delete_citation(elem)
     else:
         raise InputError(f"<{elem.tag}> is not a PubMed record")
+    check_sizes(record)
     record.raw = etree.tostring(elem, encoding="utf-8")
     return [record]
 
@@ -368,19 +378,53 @@ def parse_record_xml(raw: bytes) -> ParsedRecord:
 # ---------------------------------------------------------------------------- streams
 
 
+class _RecordBudget:
+    """The stream iterparse reads from, refusing to read more than MAX_RECORD_BYTES past the last whole record.
+
+    libxml2 holds a record's text in memory until the record ends; a 1 MB gzip file can hold a
+    500 MB abstract. Counting the bytes handed over between records bounds that memory.
+    """
+
+    _START = re.compile(rb"<(?:PubmedArticle|PubmedBookArticle)>\s*<(?:MedlineCitation|BookDocument)[^>]*>\s*"
+                        rb"<PMID[^>]*>\s*(\d+)")
+
+    def __init__(self, source: IO[bytes], name: str) -> None:
+        self.source, self.name = source, name
+        self.total = self.mark = 0
+        self.window = b""  # the bytes around the start of the record being read, to name it
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size if size and size > 0 else 1 << 16)
+        self.total += len(data)
+        if len(self.window) < 1 << 17:
+            self.window += data[: 1 << 16]
+        if self.total - self.mark > MAX_RECORD_BYTES:
+            starts = self._START.findall(self.window)
+            which = f"the record of PMID {int(starts[-1])}" if starts else "a record"
+            raise InputError(f"{self.name}: {which} is larger than the {MAX_RECORD_BYTES // (1 << 20)} MB limit "
+                             "for one record; not read further")
+        return data
+
+    def record_done(self) -> None:
+        self.mark = self.total
+        self.window = self.window[-(1 << 16):]  # the next record may have started in the last chunk
+
+
 def iter_xml_records(source: IO[bytes], name: str = "<input>") -> Iterator[ParsedRecord]:
     """Yield every record of a PubMed XML stream, one at a time, with bounded memory.
 
-    Raises InputError naming `name` and the line on malformed, truncated or non-PubMed XML.
+    Raises InputError naming `name` and the line on malformed, truncated or non-PubMed XML, and on
+    a record or field over its size limit (records.py).
     """
+    budget = _RecordBudget(source, name)
     context = etree.iterparse(
-        source,
+        budget,
         events=("end",),
         tag=RECORD_TAGS,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
-        huge_tree=True,
+        huge_tree=False,  # libxml2's own bounds: text nodes under 10 MB, markup under 256 levels deep
         remove_comments=True,
         remove_pis=True,
     )
@@ -400,9 +444,13 @@ def iter_xml_records(source: IO[bytes], name: str = "<input>") -> Iterator[Parse
             if parent is not None:
                 while elem.getprevious() is not None:
                     del parent[0]
+            budget.record_done()
             yield from records
     except etree.XMLSyntaxError as error:
         line = error.lineno or (error.position[0] if error.position else "?")
+        if "depth" in error.msg.lower():
+            raise InputError(f"{name}: line {line}: markup nested too deep ({error.msg.split(':')[0]}); "
+                             "PubMed's records nest a few levels, this is not one of them") from None
         raise InputError(
             f"{name}: not well-formed XML at line {line}: {error.msg} "
             "(the file is truncated or corrupt; fetch or download it again)"

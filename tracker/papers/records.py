@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from ..core.errors import InputError
 from ..core.schema import TABLES
 
 # Where a record came from, ranked: a richer source replaces a poorer one, never the reverse.
@@ -17,6 +18,11 @@ SOURCE_RANK = {"seed": 0, "medline": 1, "pubmed-xml": 2}
 
 # The columns of `papers` that a parser fills; the store adds its bookkeeping columns.
 PAPER_FIELDS = tuple(name for name in TABLES["papers"].names if name not in TABLES["papers"].store_columns)
+# Size limits (README, "Security"): the largest real records (thousands of authors) are a few MB,
+# the longest abstracts tens of KB. What is larger is refused, naming the file and the record.
+MAX_RECORD_BYTES = 8 * 1024 * 1024
+MAX_FIELD_CHARS = 1_000_000
+
 # Which table each list of a record goes to.
 CHILD_TABLES = {"authors": "authors", "mesh_headings": "mesh", "chemicals": "chemicals",
                 "comments_corrections": "comments_corrections"}
@@ -43,6 +49,17 @@ class ParsedRecord:
             (self.source, sorted(self.paper.items()), self.authors, self.mesh, self.chemicals, self.comments_corrections)
         )
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+def check_sizes(record: ParsedRecord) -> None:
+    """InputError when one of the record's fields is over MAX_FIELD_CHARS."""
+    fields = [(name, value) for name, value in record.paper.items()]
+    for part in ("authors", "mesh", "chemicals", "comments_corrections"):
+        fields += [(f"{part} entry", value) for row in getattr(record, part) for value in row.values()]
+    for name, value in fields:
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            raise InputError(f"PMID {record.pmid}: its {name} is {len(value):,} characters, over the "
+                             f"{MAX_FIELD_CHARS:,}-character limit for one field; not stored")
 
 
 def orcid_of(text: str | None) -> str | None:

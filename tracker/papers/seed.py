@@ -16,6 +16,7 @@ import sqlite_utils
 
 from ..core.errors import TrackerError
 from ..core.files import reading
+from ..core.ids import as_pmid
 from ..core.paths import BIBLIOGRAPHY
 from .evidence import refresh_evidence_levels
 from .records import ParsedRecord
@@ -65,7 +66,7 @@ def seed_record(row: dict) -> ParsedRecord:
         "has_erratum": 0,
         **journal,
     }
-    return ParsedRecord(pmid=int(row["pmid"]), source="seed", paper=paper, authors=authors)
+    return ParsedRecord(pmid=as_pmid(row["pmid"]), source="seed", paper=paper, authors=authors)
 
 
 def read_seed(path: str | Path = DEFAULT_SEED) -> list:
@@ -73,9 +74,9 @@ def read_seed(path: str | Path = DEFAULT_SEED) -> list:
     with reading(path, "the starter bibliography is db/kratom_bibliography.tsv"), \
             open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
-    bad = [n for n, row in enumerate(rows, start=2) if not (row.get("pmid") or "").strip().isdigit()]
+    bad = [n for n, row in enumerate(rows, start=2) if as_pmid(row.get("pmid")) is None]
     if bad:
-        raise TrackerError(f"{path}: line {bad[0]} has no numeric pmid")
+        raise TrackerError(f"{path}: line {bad[0]} has no pmid of 1 to 10 digits")
     return rows
 
 

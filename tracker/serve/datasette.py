@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-
-import yaml
 
 from ..core.paths import METADATA, TEMPLATES
 from ..core.schema import TABLES
+from ..core.yamlfile import load_yaml
 
 SETTINGS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000, "allow_download": False}
 
@@ -18,7 +18,7 @@ def metadata_for(db_path: Path, metadata: Path = METADATA) -> dict | None:
         return None
     text = metadata.read_text(encoding="utf-8")
     name = Path(db_path).stem
-    data = yaml.safe_load(text.replace("/tracker/", f"/{name}/"))
+    data = load_yaml(text.replace("/tracker/", f"/{name}/"), str(metadata))
     databases = data.get("databases") or {}
     if "tracker" in databases and name != "tracker":
         databases[name] = databases.pop("tracker")
@@ -60,21 +60,36 @@ def _describe_every_column(db_path: Path, database: dict, glossary: dict) -> Non
 
 
 def datasette_args(db_path: Path, host: str, port: int, metadata: Path = METADATA, templates: Path = TEMPLATES) -> list[str]:
-    import json
-    import tempfile
-
+    """Datasette's command line for `tracker serve`, which replaces the process with Datasette."""
     args = ["serve", str(db_path), "--host", host, "--port", str(port)]
     data = metadata_for(db_path, metadata)
     if data is not None:
-        handle = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="tracker-metadata-", delete=False)
-        with handle:
-            json.dump(data, handle)
-        args += ["--metadata", handle.name]
+        args += ["--metadata", _metadata_file(data)]
     if templates.is_dir():
         args += ["--template-dir", str(templates)]
     for name, value in SETTINGS.items():
         args += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
     return args
+
+
+def _metadata_file(data: dict) -> str:
+    """A path Datasette can read the metadata from, that leaves nothing behind when it stops.
+
+    The process is replaced by Datasette (exec), so nothing runs afterwards to delete a file:
+    the metadata goes into an anonymous in-memory file whose descriptor Datasette inherits.
+    """
+    import json
+
+    text = json.dumps(data).encode("utf-8")
+    if hasattr(os, "memfd_create"):
+        descriptor = os.memfd_create("tracker-metadata", 0)  # no close-on-exec: Datasette inherits it
+        os.write(descriptor, text)
+        return f"/dev/fd/{descriptor}"
+    import tempfile  # elsewhere than Linux: a file in the temporary folder, as before
+
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", prefix="tracker-metadata-", delete=False) as handle:
+        handle.write(text)
+    return handle.name
 
 
 def make_datasette(db_path: Path, metadata: Path = METADATA, templates: Path = TEMPLATES):
