@@ -128,8 +128,8 @@ def test_reparse_rebuilds_columns_from_raw(db, fixtures):
     before = snapshot(db)
     db.execute("update papers set title = 'damaged', content_hash = 'x' where pmid in (30108519, 12230038)")
     db.execute("delete from authors where pmid = 30108519")
-    stats = reparse(db)
-    assert stats.updated == 2
+    result = reparse(db)
+    assert result.stats.updated == 2 and result.failures == []
     assert snapshot(db)["authors"] == before["authors"]
     assert db["papers"].get(30108519)["title"].startswith('A "Blood Relationship"')
     assert db["papers"].get(12230038)["title"] == "The Bio* toolkits--a brief overview."

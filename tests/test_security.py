@@ -395,7 +395,7 @@ def test_reparse_goes_past_a_record_it_cannot_parse_again(run, fixtures, tmp_pat
     result = run("reparse")
     assert result.exit_code == 1, result.output
     assert "27797938" in result.output and "Traceback" not in result.output
-    assert "reparsed" in result.output  # the others were
+    assert "Reparsed 1 records" in result.output  # the other one was
     with sqlite3.connect(db_path) as connection:
         assert connection.execute("SELECT count(*) FROM papers").fetchone()[0] >= 2
 

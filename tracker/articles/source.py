@@ -255,20 +255,27 @@ def _from_html(html: str, where: str) -> Document:
 
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+(.*)$")
+_ESCAPABLE = r"""!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~"""  # what CommonMark lets a backslash escape
+_ESCAPED = re.compile(r"\\([" + _ESCAPABLE + r"])")
+_LINK_TARGET = r"\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)"  # one level of parentheses inside, a title
 _INLINE = [
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> their text
+    (re.compile(r"!\[([^\]]*)\]" + _LINK_TARGET), r"\1"),  # images -> alt text
+    (re.compile(r"\[([^\]]+)\]" + _LINK_TARGET), r"\1"),  # links -> their text
     (re.compile(r"`([^`]+)`"), r"\1"),
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
     (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?!\w)"), r"\1"),
     (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),
     (re.compile(r"<[^>\n]+>"), ""),  # inline HTML tags inside Markdown
 ]
+# Escaped characters are set aside as private-use code points while markup is removed, then put back.
+_HELD = 0xF0000
 
 
 def _inline(text: str) -> str:
+    text = _ESCAPED.sub(lambda m: chr(_HELD + ord(m.group(1))), text)
     for pattern, replacement in _INLINE:
         text = pattern.sub(replacement, text)
+    text = "".join(chr(ord(c) - _HELD) if _HELD <= ord(c) < _HELD + 128 else c for c in text)
     return " ".join(text.split())
 
 

@@ -90,8 +90,15 @@ def load(ctx, files, quiet: bool):
 @click.pass_context
 def reparse_command(ctx):
     """Re-derive every paper's columns from its stored raw record, without the network."""
-    stats = reparse(open_database(ctx))
+    result = reparse(open_database(ctx))
+    stats = result.stats
     click.echo(f"Reparsed {stats.records} records: {stats.updated} changed, {stats.unchanged} unchanged")
+    if result.failures:
+        shown = result.failures[:10]
+        more = f" (and {len(result.failures) - len(shown)} more)" if len(result.failures) > len(shown) else ""
+        click.echo(f"Error: {len(result.failures)} stored records could not be parsed again and were left as they "
+                   f"were: {'; '.join(shown)}{more}", err=True)
+        ctx.exit(1)
 
 
 def sync_options(fn):

@@ -24,7 +24,9 @@ class AlreadyRunning(TrackerError):
 
 
 def lock_path(db_path: str | os.PathLike) -> Path:
-    path = Path(db_path)
+    """`<database>.lock` beside the real file: the same database through a symlink or another
+    relative path gets the same lock."""
+    path = Path(db_path).resolve()
     return path.with_name(path.name + ".lock")
 
 

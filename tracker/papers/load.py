@@ -10,11 +10,13 @@ import gzip
 import io
 import os
 import zlib
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator
 
 import sqlite_utils
+from lxml import etree
 
 from ..core.clock import utc_now
 from ..core.errors import InputError
@@ -108,9 +110,14 @@ def load_file(
     progress: Callable[[SaveStats], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> SaveStats:
-    """Load one PubMed XML or MEDLINE file. All or nothing: on error the database is as it was."""
+    """Load one PubMed file. All or nothing: on error the database is as it was, but for `load_runs`.
+
+    The attempt is recorded as "running" before anything is read, so a load killed midway is
+    still there to see; a load that fails (or is interrupted) says why.
+    """
     path = Path(path)
-    started = utc_now()
+    with db.atomic():
+        run_id = db["load_runs"].insert({"path": str(path), "status": "running", "started_at": utc_now()}).last_pk
     total = SaveStats()
     run_format = None
     try:
@@ -122,36 +129,38 @@ def load_file(
                 total.add(stats)
                 if progress:
                     progress(total)
-    except InputError as error:
-        _record_load(db, path, run_format, "failed", SaveStats(), str(error), started)
+    except BaseException as error:  # Ctrl-C and a full disk too: recorded as failed, then passed on
+        reason = str(error) if isinstance(error, InputError) else (
+            "interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}")
+        _finish_load(db, run_id, run_format, "failed", SaveStats(), reason)
         raise
-    _record_load(db, path, run_format, "ok", total, None, started)
+    _finish_load(db, run_id, run_format, "ok", total, None)
     refresh_evidence_levels(db)
     return total
 
 
-def _record_load(db, path, run_format, status, stats: SaveStats, error, started) -> None:
+def _finish_load(db, run_id: int, run_format, status, stats: SaveStats, error) -> None:
     with db.atomic():
-        db["load_runs"].insert(
-            {
-                "path": str(path),
-                "format": run_format,
-                "status": status,
-                "records": stats.records,
-                "new": stats.new,
-                "updated": stats.updated,
-                "unchanged": stats.unchanged,
-                "deleted": stats.deleted,
-                "error": error,
-                "started_at": started,
-                "finished_at": utc_now(),
-            }
-        )
+        db["load_runs"].update(run_id, {
+            "format": run_format, "status": status, "records": stats.records, "new": stats.new,
+            "updated": stats.updated, "unchanged": stats.unchanged, "deleted": stats.deleted, "error": error,
+            "finished_at": utc_now(),
+        })
 
 
-def reparse(db: sqlite_utils.Database, batch_size: int = BATCH_SIZE) -> SaveStats:
-    """Re-derive every column from the stored raw records, without the network."""
-    total = SaveStats()
+@dataclass
+class ReparseResult:
+    stats: SaveStats = field(default_factory=SaveStats)
+    failures: list[str] = field(default_factory=list)  # "PMID n: why", for records left as they were
+
+
+def reparse(db: sqlite_utils.Database, batch_size: int = BATCH_SIZE) -> ReparseResult:
+    """Re-derive every column from the stored raw records, without the network.
+
+    A stored record that no longer parses (an older version of the tracker kept something this one
+    refuses) is reported and left as it was; the others are reparsed.
+    """
+    result = ReparseResult()
     last_pmid = -1
     while True:
         rows = db.execute(
@@ -162,15 +171,21 @@ def reparse(db: sqlite_utils.Database, batch_size: int = BATCH_SIZE) -> SaveStat
             break
         records = []
         for pmid, record_format, compressed in rows:
-            raw = zlib.decompress(compressed)
-            if record_format == "medline":
-                records.append(parse_medline_record(raw.decode("utf-8")))
-            else:
-                records.append(parse_record_xml(raw))
+            try:
+                records.append(_parse_stored(record_format, compressed))
+            except (InputError, etree.XMLSyntaxError, ValueError, UnicodeDecodeError, zlib.error) as error:
+                result.failures.append(f"PMID {pmid}: {getattr(error, 'msg', None) or error}")
         with db.atomic():
             stats = save_records(db, records)
         stats.pmids = []
-        total.add(stats)
+        result.stats.add(stats)
         last_pmid = rows[-1][0]
     refresh_evidence_levels(db)
-    return total
+    return result
+
+
+def _parse_stored(record_format: str, compressed: bytes) -> ParsedRecord:
+    raw = zlib.decompress(compressed)
+    if record_format == "medline":
+        return parse_medline_record(raw.decode("utf-8"))
+    return parse_record_xml(raw)
