@@ -20,11 +20,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
 
 from tracker.cli import cli as main
+from tracker.core.yamlfile import load_yaml
 from tracker.link.curate import read_curation
 
 from .support.built import REPO, built  # noqa: F401  (a fixture)
@@ -132,7 +134,8 @@ STARTERS = [FORMULA, "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
 @pytest.fixture
 def built_copy(built, tmp_path):
-    path = tmp_path / "copy.db"
+    (tmp_path / "copy").mkdir()
+    path = tmp_path / "copy" / "tracker.db"  # Datasette names a database after its file
     with sqlite3.connect(built) as source, sqlite3.connect(path) as target:
         source.backup(target)
     return path
@@ -494,3 +497,99 @@ def test_tracker_serve_leaves_no_temporary_file_behind(built, tmp_path):
     finally:
         del os.environ["TMPDIR"]
     assert list(temporary.iterdir()) == []
+
+
+# ------------------------------------------------------------------ attacks that have always been held
+
+XXE_AND_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE PubmedArticleSet [
+  <!ENTITY xxe SYSTEM "file:///etc/passwd">
+  <!ENTITY lol "lol">
+  <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+  <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+  <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+  <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+  <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+  <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+  <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+"""
+
+
+def test_external_entities_and_entity_expansion_are_not_resolved(fixtures, tmp_path):
+    xml = _record_with(fixtures, "ArticleTitle", "Kratom &xxe; and &lol9;").decode("utf-8")
+    xml = XXE_AND_LAUGHS + xml[xml.index("<PubmedArticleSet"):]
+    path = tmp_path / "xxe.xml"
+    path.write_text(xml, encoding="utf-8")
+    db_path = tmp_path / "tracker.db"
+    status, output, peak_mb = _peak_rss_mb(["--db", db_path, "load", path])
+    assert status in (0, 1) and "Traceback" not in output, output
+    assert peak_mb < 300
+    with sqlite3.connect(db_path) as connection:
+        titles = [row[0] or "" for row in connection.execute("SELECT title FROM papers")]
+    passwd = Path("/etc/passwd").read_text().splitlines()[0]
+    assert all(passwd not in t and "lollollol" not in t for t in titles)
+
+
+def test_an_esearch_answer_with_an_external_entity_reads_no_local_file(run, db_path):
+    def answer(request):
+        return Reply(body=b'<?xml version="1.0"?><!DOCTYPE eSearchResult [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+                          + esearch_body(0, "<WarningList><OutputMessage>&xxe;</OutputMessage></WarningList>")
+                          .split(b"?>", 1)[1])
+
+    with HostileServer(answer) as server:
+        result = run("sync", "--term", TERM, "--search", "kratom", env=hostile_env(server))
+    passwd = Path("/etc/passwd").read_text().splitlines()[0]
+    assert passwd not in everything_visible(run, db_path, result)
+
+
+HOSTILE = 'Kratom <script>alert("x")</script><img src=x onerror=alert(1)> "quoted" & more'
+
+
+def test_stored_markup_is_shown_as_text_on_every_page_and_feed(built_copy):
+    """Hostile text in every kind of row a page shows; every table, view, canned query, row page and feed."""
+    with sqlite3.connect(built_copy) as connection:
+        pmid, claim_id = connection.execute("SELECT pmid, claim_id FROM claim_papers LIMIT 1").fetchone()
+        (article_id,) = connection.execute("SELECT id FROM articles LIMIT 1").fetchone()
+        connection.execute("UPDATE papers SET title = ?, journal = ?, abstract = ? WHERE pmid = ?",
+                           (HOSTILE, HOSTILE, HOSTILE, pmid))
+        connection.execute("UPDATE authors SET last_name = ? WHERE pmid = ?", (HOSTILE, pmid))
+        connection.execute("UPDATE claims SET statement = ? WHERE id = ?", (HOSTILE, claim_id))
+        connection.execute("UPDATE articles SET title = ? WHERE id = ?", (HOSTILE, article_id))
+        connection.execute("UPDATE claim_papers SET rationale = ? WHERE pmid = ?", (HOSTILE, pmid))
+        connection.execute("UPDATE curation SET note = ?", (HOSTILE,))
+        tables = [row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE '%fts%' "
+            "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_search%'")]
+    metadata = load_yaml((REPO / "db/metadata.yml").read_text(encoding="utf-8"), "metadata.yml")
+    queries = list(metadata["databases"]["tracker"].get("queries", {}))
+    urls = ["/", "/tracker", f"/tracker/papers/{pmid}", f"/tracker/claims/{claim_id}", f"/tracker/articles/{article_id}"]
+    urls += [f"/tracker/{name}" for name in tables + queries]
+    urls += ["/tracker/new_links.atom", "/tracker/digest.atom"]
+    checked = 0
+    for url in urls:
+        response = get(built_copy, url)
+        if response.status_code != 200:
+            continue
+        page = response.text
+        assert "<script>alert" not in page and "<img src=x onerror" not in page, url
+        checked += 1
+    assert checked >= len(tables) + len(queries)
+    shown = get(built_copy, f"/tracker/papers/{pmid}").text
+    assert "&lt;script&gt;alert" in shown
+
+
+@pytest.mark.parametrize("sql", [
+    "delete from claims", "update papers set title = 'x'", "insert into curation (claim_id) values ('x')",
+    "drop table papers", "attach database '/tmp/elsewhere.db' as other", "pragma writable_schema = 1",
+    "select 1; delete from claims",
+])
+def test_datasette_refuses_every_write(built_copy, sql):
+    before = built_copy.read_bytes()
+    response = get(built_copy, "/tracker?" + urlencode({"sql": sql}))
+    assert response.status_code in (200, 400, 403)
+    assert "Statement must be a SELECT" in response.text or "not allowed" in response.text.lower() \
+        or "error" in response.text.lower()
+    assert built_copy.read_bytes() == before
