@@ -135,3 +135,20 @@ def test_every_table_and_column_is_described(built):
 def test_full_text_search_over_claims(built):
     rows = get(built, "/tracker/claims.json?_search=hepatoprotective&_shape=array").json()
     assert [r["id"] for r in rows] == ["liver-protective"]
+
+
+def test_feeds_of_a_fresh_install_are_valid_empty_atom(tmp_path):
+    from click.testing import CliRunner
+    from lxml import etree
+
+    from tracker.cli import cli
+
+    fresh = tmp_path / "tracker.db"
+    assert CliRunner().invoke(cli, ["--db", str(fresh), "init"]).exit_code == 0
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    for feed in ("digest", "new_links"):
+        response = get(fresh, f"/tracker/{feed}.atom")
+        assert response.status_code == 200, (feed, response.text[:300])
+        root = etree.fromstring(response.content)
+        assert root.tag == "{http://www.w3.org/2005/Atom}feed" and root.findall("a:entry", ns) == []
+        assert root.findtext("a:updated", namespaces=ns) and root.findtext("a:title", namespaces=ns)

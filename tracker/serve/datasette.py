@@ -9,6 +9,7 @@ from ..core.paths import METADATA, TEMPLATES
 from ..core.schema import TABLES
 from ..core.yamlfile import load_yaml
 
+PLUGINS = Path(__file__).resolve().parent / "plugins"  # the project's own Datasette plugins
 SETTINGS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000, "allow_download": False}
 
 
@@ -67,6 +68,7 @@ def datasette_args(db_path: Path, host: str, port: int, metadata: Path = METADAT
         args += ["--metadata", _metadata_file(data)]
     if templates.is_dir():
         args += ["--template-dir", str(templates)]
+    args += ["--plugins-dir", str(PLUGINS)]
     for name, value in SETTINGS.items():
         args += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
     return args
@@ -98,6 +100,7 @@ def make_datasette(db_path: Path, metadata: Path = METADATA, templates: Path = T
 
     return Datasette(
         files=[str(db_path)],
+        plugins_dir=str(PLUGINS),
         metadata=metadata_for(db_path, metadata),
         template_dir=str(templates) if templates.is_dir() else None,
         settings=SETTINGS,
