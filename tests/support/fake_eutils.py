@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from .corpus import XML_HEAD, XML_TAIL, CorpusRecord
+from .local_server import LocalServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pubmed"
 CAP = 9999
@@ -75,24 +76,15 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class FakeEutils:
+class FakeEutils(LocalServer):
     def __init__(self) -> None:
         self.state = State()
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = _QuietServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(_QuietServer(("127.0.0.1", 0), handler))
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/entrez/eutils/"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
     # -- corpus ---------------------------------------------------------------
 

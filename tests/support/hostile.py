@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .local_server import LocalServer
+
 
 @dataclass
 class Seen:
@@ -39,7 +41,7 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class HostileServer:
+class HostileServer(LocalServer):
     """`with HostileServer(answer) as server:` ... `server.url`, `server.seen`."""
 
     def __init__(self, answer) -> None:
@@ -87,12 +89,7 @@ class HostileServer:
                     owner.stopping.wait(seconds)
 
         self.stopping = threading.Event()
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
+        self._serve(_Server(("127.0.0.1", 0), Handler))
 
     @property
     def origin(self) -> str:
@@ -102,14 +99,8 @@ class HostileServer:
     def url(self) -> str:
         return self.origin + "/entrez/eutils/"
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
+    def stop(self) -> None:
+        self.stopping.set()  # end any trickle, so shutdown does not wait for it
 
 
 def esearch_body(count: int = 0, inner: str = "") -> bytes:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .local_server import LocalServer
 
-class Pages:
+
+class Pages(LocalServer):
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, str, bytes]] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._serve(ThreadingHTTPServer(("127.0.0.1", 0), _Handler))
         self.server.pages = self
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_port}{path}"
@@ -20,13 +20,6 @@ class Pages:
         self.routes[path] = (status, content_type, body)
         return self.url(path)
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

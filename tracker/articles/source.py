@@ -15,9 +15,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ..core.deadline import DeadlineExceeded, check, total_deadline
+from ..core.deadline import DeadlineExceeded, TooLarge, read_body, total_deadline
 from ..core.errors import InputError
 from ..core.sniff import looks_like_html
+from ..core.urls import origin
 from ..core.yamlfile import read_yaml_list
 
 MAX_BYTES = 5 * 1024 * 1024  # a long web article is well under 1 MB
@@ -179,14 +180,9 @@ def _get_following_same_site(session: requests.Session, url: str, ends: float) -
 
 
 def _same_site(url: str, target: str) -> bool:
-    here, there = urlsplit(url), urlsplit(target)
-    if there.scheme.lower() not in ("http", "https") or (here.hostname or "").lower() != (there.hostname or "").lower():
-        return False
-    default = {"http": 80, "https": 443}
-    port_here = here.port or default[here.scheme.lower()]
-    port_there = there.port or default[there.scheme.lower()]
-    upgrade = here.scheme.lower() == "http" and there.scheme.lower() == "https" and (port_here, port_there) == (80, 443)
-    return (port_here == port_there and here.scheme.lower() == there.scheme.lower()) or upgrade
+    """The same scheme, host and port, or http on port 80 upgraded to https on 443 of the same host."""
+    here, there = origin(url), origin(target)
+    return here == there or (here == ("http", there[1], 80) and there == ("https", here[1], 443))
 
 
 def _content_type(response: requests.Response) -> str:
@@ -205,17 +201,12 @@ def _body(response: requests.Response, url: str, ends: float) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > MAX_BYTES:
         raise InputError(f"{url}: {int(declared):,} bytes is more than the {MAX_BYTES:,}-byte limit")
-    chunks, size = [], 0
     try:
-        for chunk in response.iter_content(65536):
-            check(ends, FETCH_TIMEOUT_SECONDS)
-            size += len(chunk)
-            if size > MAX_BYTES:
-                raise InputError(f"{url}: the page is larger than the {MAX_BYTES:,}-byte limit")
-            chunks.append(chunk)
+        return read_body(response, MAX_BYTES, ends, FETCH_TIMEOUT_SECONDS)
+    except TooLarge:
+        raise InputError(f"{url}: the page is larger than the {MAX_BYTES:,}-byte limit") from None
     except requests.exceptions.RequestException as error:
         raise InputError(f"{url}: the download broke off ({type(error).__name__})") from None
-    return b"".join(chunks)
 
 
 def to_document(text: str, content_type: str, where: str) -> Document:

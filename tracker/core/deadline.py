@@ -41,6 +41,22 @@ def total_deadline(seconds: float):
             signal.setitimer(signal.ITIMER_REAL, max(0.001, previous_delay - spent))
 
 
+class TooLarge(Exception):
+    """An answer longer than its limit; not read further."""
+
+
+def read_body(response, max_bytes: int, ends: float, seconds: float) -> bytes:
+    """A streamed requests response's body: at most `max_bytes` (TooLarge beyond), checked against the deadline."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(1 << 16):
+        check(ends, seconds)  # off the main thread the alarm cannot fire
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(f"more than {max_bytes:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def check(ends: float, seconds: float) -> None:
     """Raise DeadlineExceeded if the monotonic clock is past `ends` (for loops off the main thread)."""
     if time.monotonic() > ends:

@@ -26,11 +26,12 @@ from urllib.parse import urljoin, urlparse
 import requests
 from lxml import etree
 
-from ..core.deadline import DeadlineExceeded, check, total_deadline
+from ..core.deadline import DeadlineExceeded, TooLarge, read_body, total_deadline
 from ..core.errors import InputError, PubMedError, PubMedUnreachable
 from ..core.ids import as_pmid
 from ..core.secrets import redact, redact_bytes, scrub
 from ..core.sniff import looks_like_html
+from ..core.urls import origin, origin_text
 from .parse import iter_xml_records
 
 log = logging.getLogger("tracker.pubmed")
@@ -219,33 +220,28 @@ class EutilsClient:
                 return response, self._read(response, ends)
             response.close()
             target = urljoin(url, response.headers["Location"])
-            if _origin(target) != _origin(self.base_url):
+            if origin(target) != origin(self.base_url):
                 raise PubMedError(redact(
-                    f"E-utilities at {_origin(self.base_url)} redirected to {_origin(target)}; not followed, so "
+                    f"E-utilities at {origin_text(self.base_url)} redirected to {origin_text(target)}; not followed, so "
                     "nothing (the API key included) is sent there. If that address is right, set TRACKER_EUTILS_URL "
                     "to it.", self._api_key))
             url = target
         raise PubMedError(f"E-utilities redirected more than {MAX_REDIRECTS} times; giving up")
 
     def _read(self, response: requests.Response, ends: float) -> bytes:
-        chunks, size = [], 0
         with response:
-            for chunk in response.iter_content(1 << 16):
-                check(ends, self.deadline_seconds)  # off the main thread the alarm cannot fire
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise PubMedError(f"an answer of more than {MAX_RESPONSE_BYTES:,} bytes; not read further")
-                chunks.append(chunk)
-        return redact_bytes(b"".join(chunks), self._api_key)
+            try:
+                body = read_body(response, MAX_RESPONSE_BYTES, ends, self.deadline_seconds)
+            except TooLarge as error:
+                raise PubMedError(f"an answer of {error}; not read further") from None
+        return redact_bytes(body, self._api_key)
 
     def _validated(self, validate, body: bytes):
         """validate(body) with the key taken out of whatever it returns or raises."""
         try:
             result = validate(body)
-        except PubMedError as error:
+        except PubMedError as error:  # a TransientResponse's text is redacted where it is recorded
             raise type(error)(redact(str(error), self._api_key)) from None
-        except TransientResponse as error:
-            raise TransientResponse(redact(str(error), self._api_key)) from None
         if isinstance(result, list):
             return [self._scrubbed_record(r) for r in result]
         return scrub(result, self._api_key)[0]
@@ -387,12 +383,6 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def _origin(url: str) -> str:
-    parsed = urlparse(url)
-    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
-    return f"{parsed.scheme}://{parsed.hostname}:{port}"
 
 
 def _snippet(body: bytes, limit: int = 200) -> str:

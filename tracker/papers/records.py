@@ -54,8 +54,8 @@ class ParsedRecord:
 def check_sizes(record: ParsedRecord) -> None:
     """InputError when one of the record's fields is over MAX_FIELD_CHARS."""
     fields = [(name, value) for name, value in record.paper.items()]
-    for part in ("authors", "mesh", "chemicals", "comments_corrections"):
-        fields += [(f"{part} entry", value) for row in getattr(record, part) for value in row.values()]
+    for table, attribute in CHILD_TABLES.items():
+        fields += [(f"{table} entry", value) for row in getattr(record, attribute) for value in row.values()]
     for name, value in fields:
         if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
             raise InputError(f"PMID {record.pmid}: its {name} is {len(value):,} characters, over the "
