@@ -98,6 +98,23 @@ def test_a_key_echoed_in_a_warning_or_in_escaped_form_is_not_stored(run, db_path
     assert KEY not in visible
 
 
+def test_a_key_echoed_inside_a_fetched_record_is_not_stored(run, db_path, fixtures):
+    escaped = "".join(f"&#{ord(c)};" for c in KEY)
+
+    def answer(request):
+        if "esearch" in request.path:
+            return Reply(body=esearch_body(1))
+        return Reply(body=_record_with(fixtures, "ArticleTitle", f"Kratom {KEY} and {escaped}"))
+
+    with HostileServer(answer) as server:
+        result = run("sync", "--term", TERM, "--search", "kratom", env=hostile_env(server))
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db_path) as connection:
+        (title,) = connection.execute("SELECT title FROM papers WHERE pmid = 27797938").fetchone()
+    assert title.startswith("Kratom ")  # the record was stored, without the key
+    assert KEY not in everything_visible(run, db_path, result)
+
+
 @pytest.mark.parametrize("status", [307, 308, 302])
 def test_a_redirect_to_another_origin_is_not_followed_and_gets_no_key(run, db_path, status):
     with HostileServer(lambda request: Reply(body=b"<eSearchResult/>")) as elsewhere:
