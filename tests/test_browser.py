@@ -1,6 +1,13 @@
-"""What a person sees: the liver-protective claim page in a real headless Chromium, served by `tracker serve`."""
+"""What a person sees and does, in a real headless Chromium, on pages served by `tracker serve`:
+home -> claim -> paper -> back, deciding a stance from the page, and the writes that must be refused.
 
+Full-page screenshots of the home, claim, paper, article and to-review pages go to test-artifacts/.
+"""
+
+import csv
+import datetime
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,33 +20,113 @@ ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
+CLAIM = "liver-protective"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (scripts/test installs it as root)")
 
 
 @pytest.fixture
-def server(built):  # noqa: F811
-    with tracker_serve(built) as url:
-        yield url
+def workspace(built, tmp_path):  # noqa: F811
+    """A copy of the built database (deciding writes to it) and of db/curation.csv, named `copy.db`:
+    the pages must not depend on the file's name."""
+    db = tmp_path / "copy.db"
+    source, target = sqlite3.connect(built), sqlite3.connect(db)
+    source.backup(target)  # the whole database, the part still in the write-ahead log included
+    source.close()
+    target.close()
+    curation = tmp_path / "curation.csv"
+    shutil.copy(REPO / "db/curation.csv", curation)
+    return db, curation
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/test installs it as root)")
-def test_liver_protective_claim_page_in_chromium(server):
+@pytest.fixture
+def browser():
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1600})
-        page.goto(server + "/tracker/claims/liver-protective")
-        assert page.locator("h1").first.inner_text() == "Kratom has liver-protective (hepatoprotective) properties."
-        assert page.get_by_text("Contradicted by human evidence").is_visible()
-        marks = page.locator("figure.mention mark")
-        assert marks.count() >= 2
-        assert "liver-protective" in marks.first.inner_text()
-        rows = page.locator("table.evidence tbody tr")
-        assert rows.count() >= 8
-        stances = [rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())]
-        assert sum(s.startswith("contradicts") for s in stances) == 8
-        assert page.locator("table.evidence a[href='https://pubmed.ncbi.nlm.nih.gov/34055525/']").is_visible()
-        page.screenshot(path=str(ARTIFACTS / "claim-liver-protective.png"), full_page=True)
+        yield browser
         browser.close()
-    assert (ARTIFACTS / "claim-liver-protective.png").stat().st_size > 10_000
+
+
+def _shot(page, name: str) -> None:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366, f"{name} is wider than the window"
+
+
+def test_walk_decide_and_refuse_forgeries(workspace, browser):
+    db, curation = workspace
+    before = curation.read_bytes()
+    with tracker_serve(db, "--decide", "--curation", str(curation), "--reviewer", "browser test") as server:
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(server + "/")
+        assert page.locator("h2", has_text="The claims (29)").is_visible()
+        _shot(page, "home")
+        page.get_by_role("link", name="Kratom has liver-protective (hepatoprotective) properties.").click()
+        page.wait_for_load_state()
+        assert page.url == server + f"/copy/claims/{CLAIM}"
+        assert page.locator("h1").first.inner_text() == "Kratom has liver-protective (hepatoprotective) properties."
+        verdict = page.locator("p.verdict").inner_text()
+        assert verdict.startswith("Contradicted: contradicted by 7 human case series and case reports")
+        assert page.locator("svg.chart").count() == 2
+        decided_before = page.locator("table.evidence-decided tbody tr").count()
+        assert decided_before == 8
+        _shot(page, "claim")
+
+        # home -> claim -> paper -> back
+        page.locator("table.evidence-decided tbody tr").first.locator("td.paper a").first.click()
+        page.wait_for_load_state()
+        assert "/copy/papers/" in page.url
+        opened = page.url.rsplit("/", 1)[1]
+        assert page.locator(f"p.meta a[href='https://pubmed.ncbi.nlm.nih.gov/{opened}/']").is_visible()
+        assert page.locator(f"a[href='/copy/claims/{CLAIM}']").first.is_visible()
+        page.go_back()
+        page.wait_for_load_state()
+        assert page.url == server + f"/copy/claims/{CLAIM}"
+
+        # one click on the suggestion, with a note
+        row = page.locator("table.evidence-suggested tbody tr").first
+        pmid = row.get_attribute("id").removeprefix("pmid-")
+        suggested = row.locator("button.accept").get_attribute("value")
+        row.locator("input[name=note]").fill("checked the abstract, = safe note")
+        row.locator("button.accept").click()
+        page.wait_for_load_state()
+        assert page.locator("p.decided-now").is_visible()
+        assert page.locator("table.evidence-decided tbody tr").count() == decided_before + 1
+        assert page.locator(f"table.evidence-decided tr#pmid-{pmid}").is_visible()
+        lines = list(csv.reader(curation.read_text(encoding="utf-8").splitlines()))
+        assert lines[-1] == [CLAIM, pmid, suggested, "checked the abstract, = safe note",
+                             "browser test", datetime.date.today().isoformat()]
+        assert curation.read_bytes().startswith(before)  # appended: every earlier line kept byte for byte
+
+        for name, url in (("paper", f"/copy/papers/{pmid}"), ("article", "/copy/articles/004_8b1ffd36f2c9c437"),
+                          ("to-review", "/-/tracker/review")):
+            page.goto(server + url)
+            _shot(page, name)
+        assert page.locator("h1").inner_text() == "To review"
+
+        # a forged POST (no CSRF token) is refused and writes nothing
+        written = curation.read_bytes()
+        response = page.request.post(server + "/-/tracker/decide", form={
+            "claim_id": CLAIM, "pmid": pmid, "stance": "supports", "note": "forged"})
+        assert response.status == 403
+        assert curation.read_bytes() == written
+
+
+def test_a_server_without_decide_refuses_a_decision(workspace, browser):
+    db, curation = workspace
+    before = db.read_bytes(), curation.read_bytes()
+    with tracker_serve(db) as server:
+        page = browser.new_page()
+        page.goto(server + f"/copy/claims/{CLAIM}")
+        assert page.locator("form.decide").count() == 0  # no buttons where nothing can be decided
+        page.goto(server + "/-/messages")  # any form of Datasette's gives a valid token and its cookie
+        token = page.locator("input[name=csrftoken]").first.get_attribute("value")
+        response = page.request.post(server + "/-/tracker/decide", form={
+            "csrftoken": token, "claim_id": CLAIM, "pmid": "34055525", "stance": "supports"})
+        assert response.status == 403
+        assert "tracker serve --decide" in response.text()
+    assert (db.read_bytes(), curation.read_bytes()) == before

@@ -23,11 +23,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def tracker_serve(db: Path):
-    """Start `tracker serve` on `db`, wait until it answers, yield its base URL, stop it."""
+def tracker_serve(db: Path, *options: str, env: dict | None = None):
+    """Start `tracker serve` on `db` (with `options`, e.g. --decide), wait until it answers, yield its
+    base URL, stop it."""
     port = free_port()
-    process = subprocess.Popen([*TRACKER, "--db", str(db), "serve", "--port", str(port)], cwd=REPO,
-                               env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([*TRACKER, "--db", str(db), "serve", "--port", str(port), *options], cwd=REPO,
+                               env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     try:

@@ -128,3 +128,11 @@ def _store_structure(db, article_id: str, version: int, structure: Structure) ->
     return [{"id": r["id"], "text": r["text"], "block_kind": r["block_kind"],
              "block_text": structure.blocks[sentence.block].text}
             for r, sentence in zip(rows, structure.sentences)]
+
+
+def article_name(row: dict) -> str:
+    """How a person recognises an article: its title, else what the catalog says of it, else its id."""
+    if row.get("title"):
+        return row["title"]
+    note = (row.get("note") or "").split(";")[0].strip()
+    return note or row.get("article_id") or row.get("id") or ""

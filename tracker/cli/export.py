@@ -37,10 +37,12 @@ def _columns_help(name: str) -> str:
 @click.option("--bom", is_flag=True, help="Start the file with a UTF-8 byte order mark (for Excel).")
 @click.option("--candidates", type=click.IntRange(0), default=DEFAULT_CANDIDATES, show_default=True,
               help="Report: undecided candidates shown per claim, after the judged papers.")
+@click.option("--article", help="Report: one article's scorecard (its claims against the literature), then "
+                                 "a section for each claim it makes.")
 @click.option("--columns", "show_columns", is_flag=True, help="Describe the table's columns and stop.")
 @click.pass_context
 def export(ctx, what, fmt, output, claims, categories, stances, levels, since, all_claims, bom, candidates,
-           show_columns):
+           article, show_columns):
     """Export the claim-to-paper mapping: WHAT is links, claims, papers, mentions, report or curation.
 
     \b
@@ -64,6 +66,8 @@ def export(ctx, what, fmt, output, claims, categories, stances, levels, since, a
     fmt = fmt or ("md" if what == "report" else "csv")
     if fmt not in FORMATS[what]:
         raise TrackerError(f"--format {fmt} is not offered for `export {what}` (use: {', '.join(FORMATS[what])})")
+    if article and what != "report":
+        raise TrackerError("--article is for `export report` (an article's scorecard)")
     if bom and fmt not in ("csv", "tsv"):
         raise TrackerError("--bom is for csv and tsv (what Excel opens)")
     filters = Filters(tuple(claims), tuple(categories), tuple(stances), tuple(levels), since, all_claims)
@@ -71,7 +75,7 @@ def export(ctx, what, fmt, output, claims, categories, stances, levels, since, a
     table = TABLES.get(what) or Table(what, (), EVIDENCE_FILTERS if what == "report" else (), what)
     check_filters(database, table, filters)
     with open_output(output, bom=bom) as handle:
-        count, noun = write_export(database, what, fmt, filters, handle, candidates=candidates)
+        count, noun = write_export(database, what, fmt, filters, handle, candidates=candidates, article=article)
     if output != "-":
         click.echo(f"Wrote {count} {noun} to {output} ({fmt})", err=True)
 

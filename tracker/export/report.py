@@ -12,6 +12,9 @@ from typing import TextIO
 
 import sqlite_utils
 
+from ..articles.store import article_name
+from ..core.errors import InputError
+from ..link.verdict import article_scorecard
 from .formats import markdown_text
 from .tables import Filters, claim_conditions, link_rows
 
@@ -56,10 +59,15 @@ def _paper_cell(row: dict) -> str:
 
 
 def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
-                 candidates: int = DEFAULT_CANDIDATES) -> int:
-    """Write the report; returns the number of claim sections."""
+                 candidates: int = DEFAULT_CANDIDATES, article: str | None = None) -> int:
+    """Write the report; returns the number of claim sections. With `article`: that article's
+    scorecard first, then a section for each claim it makes."""
     claims = _claims(db, filters)
-    handle.write("# What the published literature says about kratom claims\n\n")
+    if article is not None:
+        made = _write_scorecard(db, article, handle)
+        claims = [c for c in claims if c["claim_id"] in made]
+    else:
+        handle.write("# What the published literature says about kratom claims\n\n")
     as_of = _as_of(db)
     handle.write(f"{as_of[0].upper() + as_of[1:]}. {len(claims)} claim{'s' if len(claims) != 1 else ''}. Stances are a person's decisions "
                  f"(db/curation.csv); \"undecided\" papers were found by the linker and await a reader. "
@@ -84,6 +92,33 @@ def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
             handle.write("\n")
         _write_evidence(db, claim["claim_id"], filters, handle, candidates)
     return len(claims)
+
+
+def _write_scorecard(db: sqlite_utils.Database, article_id: str, handle: TextIO) -> set[str]:
+    """The article against the literature: each claim it makes, with its verdict and basis."""
+    found = list(db.query("SELECT * FROM articles WHERE id = ?", [article_id]))
+    if not found:
+        known = ", ".join(r["id"] for r in db.query("SELECT id FROM articles ORDER BY id")) or "none yet"
+        raise InputError(f"no article {article_id!r} (articles: {known})")
+    article = found[0]
+    handle.write(f"# {markdown_text(article_name(article))}: its claims against the published literature\n\n")
+    source = article.get("source") or ""
+    handle.write(f"Article `{article_id}`" + (f" · <{source}>" if source.startswith(("http://", "https://")) else "")
+                 + (f" · added {article['first_added'][:10]}" if article.get("first_added") else "") + "\n\n")
+    scorecard = article_scorecard(db, article_id)
+    total = len(scorecard["claims"])
+    tally = "; ".join(f"{n} {label.lower()}" for label, n, _ in scorecard["tally"])
+    handle.write(f"## Scorecard\n\n{total} claim{'s' if total != 1 else ''}" + (f": {tally}." if tally else ".") + "\n\n")
+    if total:
+        handle.write("| Claim | Verdict | Basis |\n| --- | --- | --- |\n")
+        for claim in scorecard["claims"]:
+            verdict = claim["verdict"]
+            basis = verdict.basis + (f"; {verdict.pending}" if verdict.pending else "")
+            handle.write(f"| {markdown_text(claim['statement'])} (`{claim['claim_id']}`) | {verdict.label} | "
+                         f"{markdown_text(basis)} |\n")
+        handle.write("\nVerdicts rest on stances a person decided (db/curation.csv); the papers awaiting a decision "
+                     "are counted apart.\n\n## The claims, one by one\n\n")
+    return {claim["claim_id"] for claim in scorecard["claims"]}
 
 
 def _stance_cell(row: dict) -> str:

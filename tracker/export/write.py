@@ -18,10 +18,10 @@ FORMATS = {**{name: TABULAR for name in TABLES}, "papers": TABULAR + CITATION_FO
 
 
 def write_export(db: sqlite_utils.Database, what: str, fmt: str, filters: Filters, handle: TextIO,
-                 candidates: int = DEFAULT_CANDIDATES) -> tuple[int, str]:
+                 candidates: int = DEFAULT_CANDIDATES, article: str | None = None) -> tuple[int, str]:
     """Write `what` in `fmt`; returns how many items were written and what they are."""
     if what == "report":
-        return write_report(db, filters, handle, candidates=candidates), "claim sections"
+        return write_report(db, filters, handle, candidates=candidates, article=article), "claim sections"
     if what == "curation":
         return write_curation(curation_rows(db), handle), "decisions"
     if fmt in CITATION_FORMATS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import sqlite_utils
 
 from ..core.clock import utc_now
 from ..core.errors import InputError
-from ..core.files import reading
+from ..core.files import open_output, reading
 from ..core.ids import as_pmid
 from ..core.paths import CURATION
 from ..core.spreadsheet import neutralise, restore
@@ -196,3 +197,32 @@ def _file_cell(value) -> str:
     if isinstance(value, str):
         return neutralise(" ".join(value.splitlines()))
     return str(value)
+
+
+def decision_line(row: dict) -> str:
+    """One decision as `write_curation` writes it (a line of the curation file, with its newline)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([_file_cell(row.get(c)) for c in COLUMNS])
+    return buffer.getvalue()
+
+
+def append_decision(path: str | Path, row: dict) -> list[Decision]:
+    """Add one decision at the end of the curation file, the file replaced whole (never half
+    written), every line before it kept byte for byte; returns the file's decisions.
+
+    A file that does not read cleanly is left alone (the reader's error says where); a missing
+    file is started with the header.
+    """
+    path = Path(path)
+    text = ""
+    if path.exists():
+        read_curation(path)  # refuse to add to a file that is already broken
+        with reading(path):
+            text = path.read_bytes().decode("utf-8")  # a byte order mark and CRLF line ends stay as they were
+        if text and not text.endswith("\n"):
+            text += "\n"
+    else:
+        text = ",".join(COLUMNS) + "\n"
+    with open_output(path, newline="") as handle:
+        handle.write(text + decision_line(row))
+    return read_curation(path)

@@ -1,0 +1,236 @@
+"""The tracker's own pages inside Datasette: home, claim, paper and article pages, search, to-review,
+deciding from the page; claim ids linked and flags written as words in every table.
+
+The data of each page comes from tracker/serve/pages.py (plain functions on a database); this
+file only wires them into Datasette. Pages find the tracker's database by its tables, not by its
+file name, so a copy served as `copy.db` shows the same pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
+
+import sqlite_utils
+from datasette import hookimpl
+from datasette.utils.asgi import Forbidden, NotFound, Response
+from markupsafe import Markup, escape
+
+from tracker.core.errors import TrackerError
+from tracker.serve import decide, pages, search
+
+STYLE = Path(__file__).resolve().parent.parent / "static" / "tracker.css"
+ROW_PAGES = {"claims": "_tracker_claim.html", "papers": "_tracker_paper.html", "articles": "_tracker_article.html"}
+ACTOR = "tracker-reviewer"
+
+# Flags of the claim views, as the words a reader needs.
+FLAG_WORDS = {
+    "contradicted_by_human": "contradicted by human evidence",
+    "supported_only_preclinical": "supported only by animal or in-vitro work",
+    "relies_on_retracted": "relies on a retracted paper",
+    "no_evidence": "no evidence found",
+    "retracted": "retracted",
+    "has_erratum": "erratum",
+    "is_seed": "starter record (not yet synced)",
+    "relevant": "on the claim's topic",
+    "in_last_run": "in the last link run",
+    "hedged": "hedged",
+    "is_current": "current version",
+}
+
+
+async def _tracker_database(datasette, name: str | None = None):
+    """The served database that holds the tracker's tables (the named one, or the first)."""
+    names = [name] if name else list(datasette.databases)
+    for candidate in names:
+        if candidate not in datasette.databases or candidate.startswith("_"):
+            continue
+        db = datasette.get_database(candidate)
+        if await db.table_exists("claims") and "claim_evidence" in await db.view_names():
+            return db
+    return None
+
+
+async def _run(db, function, *args):
+    return await db.execute_fn(lambda conn: function(sqlite_utils.Database(conn), *args))
+
+
+def _decide_context(datasette, request) -> dict:
+    settings = decide.settings()
+    needs_login = settings.password_hash is not None
+    allowed = settings.enabled and (not needs_login or (request is not None and _logged_in(request)))
+    return {"decide_enabled": settings.enabled, "decide_allowed": allowed, "decide_needs_login": needs_login,
+            "stances": decide.STANCES, "here": _here(request)}
+
+
+def _logged_in(request) -> bool:
+    return bool(request.actor and request.actor.get("id") == ACTOR)
+
+
+def _here(request) -> str:
+    if request is None:
+        return "/"
+    return request.path + (("?" + request.query_string) if request.query_string else "")
+
+
+@hookimpl
+def extra_css_urls():
+    return ["/-/tracker/style.css"]
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    async def compute():
+        context = {}
+        if view_name == "index":
+            db = await _tracker_database(datasette)
+            if db is not None:
+                context = {"tracker_home": await _run(db, pages.home_page), "tracker_db": db.name}
+        elif view_name == "row" and table in ROW_PAGES and request is not None:
+            db = await _tracker_database(datasette, database)
+            if db is not None:
+                key = request.url_vars.get("pks", "")
+                from datasette.utils import tilde_decode
+
+                key = tilde_decode(key)
+                if table == "claims":
+                    data = await _run(db, pages.claim_page, key)
+                elif table == "papers":
+                    data = await _run(db, pages.paper_page, int(key)) if key.isdigit() else None
+                else:
+                    data = await _run(db, pages.article_page, key)
+                if data is not None:
+                    context = {"tracker_page": ROW_PAGES[table], "page": data, "tracker_db": db.name}
+        if context:
+            context.update(_decide_context(datasette, request))
+            context["decided_now"] = request.args.get("decided") if request is not None else None
+        return context
+
+    return compute
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if column == "claim_id" and isinstance(value, str) and value and table != "claims":
+        return Markup(f'<a href="/{quote(database)}/claims/{quote(value)}">{escape(value)}</a>')
+    if column == "retracted" and value == 0 and _is_seed(row):
+        return Markup('<span class="flag-none">not checked yet (starter record)</span>')
+    if column in FLAG_WORDS and value in (0, 1):
+        return Markup(f'<span class="flag-word">{escape(FLAG_WORDS[column])}</span>') if value else Markup(
+            '<span class="flag-none">no</span>')
+    return None
+
+
+def _is_seed(row) -> bool:
+    try:
+        return bool(row["is_seed"])
+    except (KeyError, IndexError, TypeError):
+        return False
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/tracker/style\.css$", style),
+        (r"^/-/tracker/search$", search_page),
+        (r"^/-/tracker/review$", review),
+        (r"^/-/tracker/decide$", decide_view),
+        (r"^/-/tracker/login$", login),
+    ]
+
+
+async def style():
+    return Response(STYLE.read_text(encoding="utf-8"), content_type="text/css; charset=utf-8",
+                    headers={"Cache-Control": "max-age=300"})
+
+
+async def _page(datasette, request, template: str, context: dict, status: int = 200):
+    html = await datasette.render_template(template, context, request=request)
+    return Response.html(html, status=status)
+
+
+async def search_page(datasette, request):
+    db = await _tracker_database(datasette)
+    if db is None:
+        raise NotFound("No tracker database is served")
+    query = (request.args.get("q") or "").strip()[:200]
+    result = await _run(db, search.search, query) if query else None
+    return await _page(datasette, request, "tracker_search.html",
+                       {"query": query, "result": result, "tracker_db": db.name})
+
+
+async def review(datasette, request):
+    db = await _tracker_database(datasette)
+    if db is None:
+        raise NotFound("No tracker database is served")
+    data = await _run(db, pages.review_page)
+    context = {"page": data, "tracker_db": db.name, "decided_now": request.args.get("decided"),
+               **_decide_context(datasette, request)}
+    return await _page(datasette, request, "tracker_review.html", context)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this server: never an open redirect."""
+    parts = urlsplit(target or "/")
+    if parts.scheme or parts.netloc or not (parts.path or "/").startswith("/") or (parts.path or "").startswith("//"):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _with(path: str, **params) -> str:
+    parts = urlsplit(path)
+    kept = "&".join(p for p in parts.query.split("&") if p and not any(p.startswith(k + "=") for k in params))
+    query = "&".join(filter(None, [kept, urlencode(params)]))
+    return parts.path + ("?" + query if query else "")
+
+
+async def decide_view(datasette, request):
+    if request.method != "POST":
+        return Response.text("Decisions are sent with POST from a claim, paper or to-review page.", status=405)
+    settings = decide.settings()
+    if not settings.enabled:
+        raise Forbidden("Deciding is off on this server: start it with `tracker serve --decide` to record decisions "
+                        "from the page (or edit db/curation.csv and run `tracker curate`).")
+    if settings.password_hash and not _logged_in(request):
+        raise Forbidden("Log in first (/-/tracker/login): this server asks for the reviewers' password.")
+    db = await _tracker_database(datasette)
+    if db is None:
+        raise NotFound("No tracker database is served")
+    form = await request.post_vars()
+    stance = form.get("stance") or ""
+    try:
+        result = await asyncio.to_thread(
+            decide.record_decision, db.path, settings.curation, form.get("claim_id") or "", form.get("pmid") or "",
+            stance, form.get("note") or "", form.get("reviewer") or "")
+    except TrackerError as error:
+        return await _page(datasette, request, "tracker_message.html",
+                           {"title": "The decision was not recorded", "message": str(error),
+                            "back": _safe_next(form.get("next"))}, status=400)
+    target = _safe_next(form.get("next"))
+    done = f"{form.get('claim_id')}:{form.get('pmid')}:{stance.strip().lower()}"
+    if result.conflicts:
+        done += ":conflict"
+    return Response.redirect(_with(target, decided=done) + f"#pmid-{quote(str(form.get('pmid') or ''))}", status=303)
+
+
+async def login(datasette, request):
+    settings = decide.settings()
+    next_page = _safe_next(request.args.get("next"))
+    if not settings.password_hash:
+        return await _page(datasette, request, "tracker_message.html",
+                           {"title": "No login needed", "message": "This server asks for no password"
+                            + ("." if settings.enabled else "; deciding is off (tracker serve --decide)."),
+                            "back": next_page})
+    error = None
+    if request.method == "POST":
+        form = await request.post_vars()
+        next_page = _safe_next(form.get("next"))
+        if decide.check_password(form.get("password") or "", settings.password_hash):
+            response = Response.redirect(next_page, status=303)
+            response.set_cookie("ds_actor", datasette.sign({"a": {"id": ACTOR}}, "actor"), httponly=True,
+                                samesite="lax")
+            return response
+        error = "That password is not the one this server was started with."
+    return await _page(datasette, request, "tracker_login.html", {"next": next_page, "error": error},
+                       status=403 if error else 200)
