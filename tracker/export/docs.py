@@ -16,7 +16,7 @@ file and keeps an older file at that path as it was.
 | --- | --- | --- |
 | links, papers | csv, tsv, json, jsonl, md (papers also ris, bibtex, csljson) | --claim, --category, --stance, --level, --since |
 | claims, mentions | csv, tsv, json, jsonl, md | --claim, --category |
-| report | md | --claim, --category, --stance, --level, --since |
+| report | md | --claim, --category, --stance, --level, --since, --article |
 | curation | csv | none |
 
 Filters: `--claim ID`, `--category NAME`, `--stance supports|contradicts|mentions|unrelated|undecided` and
@@ -68,6 +68,12 @@ and by kind of evidence, each article sentence that makes the claim (quoted), an
 papers a person judged (contradicting first), then the `--candidates` strongest undecided ones
 (default 10). The date at the top is that of the newest change to papers, links or decisions, not
 the clock's, so unchanged data gives an identical report (a nightly export commits only real changes).
+
+`--article ID` starts with that article's scorecard: each claim it makes, with its verdict in words
+(contradicted, supported, supported only by animal or in-vitro work, not yet decided, no evidence)
+and the basis ("contradicted by 7 human case series and case reports and 1 narrative review; no
+supporting study"), resting on decisions only, with the papers awaiting a decision counted apart;
+then a section for each of those claims.
 
 ## Curation (`export curation`)
 

@@ -293,10 +293,11 @@ def home_page(db: sqlite_utils.Database) -> dict:
 
 # ---- the to-review page ----
 
-def review_page(db: sqlite_utils.Database, limit: int = 200) -> dict:
-    """Undecided pairs on the claim's topic with a suggestion, the surest first."""
+def review_page(db: sqlite_utils.Database, limit: int = 50, offset: int = 0) -> dict:
+    """Undecided pairs on the claim's topic with a suggestion, the surest first, a page at a time."""
     where = "stance IS NULL AND relevant = 1 AND suggested_stance IS NOT NULL AND claim_status = 'active'"
     total = db.execute(f"SELECT count(*) FROM claim_evidence WHERE {where}").fetchone()[0]
     rows = list(db.query(f"SELECT * FROM claim_evidence WHERE {where} "
-                         "ORDER BY suggestion_confidence DESC, claim_id, pmid LIMIT ?", [limit]))
-    return {"rows": rows, "total": total, "limit": limit}
+                         "ORDER BY suggestion_confidence DESC, claim_id, pmid LIMIT ? OFFSET ?", [limit, offset]))
+    return {"rows": rows, "total": total, "limit": limit, "offset": offset,
+            "next": offset + limit if offset + limit < total else None}

@@ -164,7 +164,8 @@ async def review(datasette, request):
     db = await _tracker_database(datasette)
     if db is None:
         raise NotFound("No tracker database is served")
-    data = await _run(db, pages.review_page)
+    offset = request.args.get("offset") or "0"
+    data = await _run(db, pages.review_page, 50, int(offset) if offset.isdigit() else 0)
     context = {"page": data, "tracker_db": db.name, "decided_now": request.args.get("decided"),
                **_decide_context(datasette, request)}
     return await _page(datasette, request, "tracker_review.html", context)
