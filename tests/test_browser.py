@@ -107,6 +107,10 @@ def test_walk_decide_and_refuse_forgeries(workspace, browser):
             page.goto(server + url)
             _shot(page, name)
         assert page.locator("h1").inner_text() == "To review"
+        page.goto(server + "/copy/evidence_board")  # the board fits a 1366 px window and links every claim
+        right = page.evaluate("document.querySelector('table.rows-and-columns').getBoundingClientRect().right")
+        assert right <= 1366
+        assert page.locator("table.rows-and-columns td.col-claim_id a").count() == 29
 
         # a forged POST (no CSRF token) is refused and writes nothing
         written = curation.read_bytes()

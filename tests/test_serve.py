@@ -27,7 +27,7 @@ def test_every_page_and_canned_query_answers(built, url):
 def test_evidence_board_shows_the_liver_claim_contradicted(built):
     rows = get(built, "/tracker/evidence_board.json?_shape=array").json()
     liver = next(r for r in rows if r["claim_id"] == "liver-protective")
-    assert liver["contradicts"] == 8 and liver["contradicted_by_human"] == 1
+    assert liver["contradicts"] == 8 and liver["flags"] == "contradicted by human evidence"
     assert len(rows) == 29
 
 

@@ -24,20 +24,21 @@ STYLE = Path(__file__).resolve().parent.parent / "static" / "tracker.css"
 ROW_PAGES = {"claims": "_tracker_claim.html", "papers": "_tracker_paper.html", "articles": "_tracker_article.html"}
 ACTOR = "tracker-reviewer"
 
-# Flags of the claim views, as the words a reader needs.
+# 0/1 flags, as the words a reader needs; the names below are flags in every table and view
+# that has them (a canned query's `relevant` may be a count, so it is not among them).
 FLAG_WORDS = {
     "contradicted_by_human": "contradicted by human evidence",
     "supported_only_preclinical": "supported only by animal or in-vitro work",
     "relies_on_retracted": "relies on a retracted paper",
-    "no_evidence": "no evidence found",
+    "no_evidence": "no paper linked yet",
     "retracted": "retracted",
     "has_erratum": "erratum",
     "is_seed": "starter record (not yet synced)",
-    "relevant": "on the claim's topic",
-    "in_last_run": "in the last link run",
     "hedged": "hedged",
     "is_current": "current version",
 }
+LINK_FLAG_WORDS = {"relevant": "on the claim's topic", "in_last_run": "in the last link run"}
+LINK_TABLES = ("claim_evidence", "claim_papers")
 
 
 async def _tracker_database(datasette, name: str | None = None):
@@ -116,9 +117,9 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup(f'<a href="/{quote(database)}/claims/{quote(value)}">{escape(value)}</a>')
     if column == "retracted" and value == 0 and _is_seed(row):
         return Markup('<span class="flag-none">not checked yet (starter record)</span>')
-    if column in FLAG_WORDS and value in (0, 1):
-        return Markup(f'<span class="flag-word">{escape(FLAG_WORDS[column])}</span>') if value else Markup(
-            '<span class="flag-none">no</span>')
+    words = FLAG_WORDS.get(column) or (LINK_FLAG_WORDS.get(column) if table in LINK_TABLES else None)
+    if words and value in (0, 1):
+        return Markup(f'<span class="flag-word">{escape(words)}</span>' if value else '<span class="flag-none">no</span>')
     return None
 
 
