@@ -7,12 +7,11 @@ Full-page screenshots of the home, claim, paper, article and to-review pages go 
 import csv
 import datetime
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from .support.built import built  # noqa: F401  (a fixture)
+from .support.built import built, copy_database  # noqa: F401  (built: a fixture)
 from .support.serving import tracker_serve
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,11 +28,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 def workspace(built, tmp_path):  # noqa: F811
     """A copy of the built database (deciding writes to it) and of db/curation.csv, named `copy.db`:
     the pages must not depend on the file's name."""
-    db = tmp_path / "copy.db"
-    source, target = sqlite3.connect(built), sqlite3.connect(db)
-    source.backup(target)  # the whole database, the part still in the write-ahead log included
-    source.close()
-    target.close()
+    db = copy_database(built, tmp_path / "copy.db")
     curation = tmp_path / "curation.csv"
     shutil.copy(REPO / "db/curation.csv", curation)
     return db, curation

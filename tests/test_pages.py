@@ -2,7 +2,6 @@
 
 import csv
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from tracker.core.errors import InputError
 from tracker.link.verdict import describe_studies, verdict_of
 from tracker.serve import charts, decide, pages, search
 
-from .support.built import built, built_records  # noqa: F401  (fixtures)
+from .support.built import built, built_records, copy_database  # noqa: F401  (built*: fixtures)
 from .support.serving import get
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,11 +136,7 @@ def test_review_lists_the_surest_suggestions_first(built):  # noqa: F811
 
 @pytest.fixture
 def workspace(built, tmp_path):  # noqa: F811
-    db = tmp_path / "copy.db"
-    source, target = sqlite3.connect(built), sqlite3.connect(db)
-    source.backup(target)
-    source.close()
-    target.close()
+    db = copy_database(built, tmp_path / "copy.db")
     curation = tmp_path / "curation.csv"
     curation.write_bytes((REPO / "db/curation.csv").read_bytes())
     return db, curation

@@ -7,6 +7,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+def copy_database(source: Path, target: Path) -> Path:
+    """A whole copy of a database, the part still in its write-ahead log included (a file copy would miss it)."""
+    import sqlite3
+
+    origin, copy = sqlite3.connect(source), sqlite3.connect(target)
+    origin.backup(copy)
+    origin.close()
+    copy.close()
+    return target
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     from click.testing import CliRunner

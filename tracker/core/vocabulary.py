@@ -21,3 +21,5 @@ PRECLINICAL = frozenset({"animal", "in-vitro"})
 
 # A person's decision about a claim and a paper (db/curation.csv).
 STANCES = ("supports", "contradicts", "mentions", "unrelated")
+# The order pages and reports list decided papers in: what goes against a claim first.
+STANCE_RANK = {"contradicts": 0, "supports": 1, "mentions": 2, "unrelated": 3}

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from ..articles.store import article_name
 from ..core.errors import InputError
+from ..core.vocabulary import STANCE_RANK
 from ..link.verdict import article_scorecard
 from .formats import markdown_text
 from .tables import Filters, claim_conditions, link_rows
@@ -24,7 +25,6 @@ FLAGS = (
     ("relies_on_retracted", "Relies on a retracted paper"),
     ("no_evidence", "No paper linked or judged yet"),
 )
-_STANCE_ORDER = {"contradicts": 0, "supports": 1, "mentions": 2, "unrelated": 3, None: 4}
 DEFAULT_CANDIDATES = 10
 
 
@@ -133,7 +133,7 @@ def _stance_cell(row: dict) -> str:
 def _write_evidence(db, claim_id: str, filters: Filters, handle: TextIO, candidates: int) -> None:
     only_this = Filters(claims=(claim_id,), stances=filters.stances, levels=filters.levels, since=filters.since)
     rows = sorted(link_rows(db, only_this),
-                  key=lambda r: (_STANCE_ORDER.get(r["stance"], 4), r["rank"] is None, r["rank"] or 0, r["pmid"]))
+                  key=lambda r: (STANCE_RANK.get(r["stance"], 4), r["rank"] is None, r["rank"] or 0, r["pmid"]))
     decided = [r for r in rows if r["stance"]]
     undecided = [r for r in rows if not r["stance"] and r["relevant"] != 0]  # other candidates are left to the export
     shown = decided + undecided[:candidates]

@@ -14,11 +14,10 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from ..articles.store import article_name
-from ..core.vocabulary import HUMAN, PRECLINICAL
+from ..core.vocabulary import HUMAN, PRECLINICAL, STANCE_RANK
 from ..link.verdict import LEVEL_WORDS, article_scorecard, claim_evidence, level_rank, verdict_of
 from . import charts
 
-_STANCE_ORDER = {"contradicts": 0, "supports": 1, "mentions": 2, "unrelated": 3}
 _STOP = frozenset("""a an and are as at be by can for from has have in into is it its kratom kratom's may of on or
     that the their this to use used users using was were when which with without""".split())
 MENTIONS_SHOWN = 3
@@ -90,10 +89,10 @@ def claim_page(db: sqlite_utils.Database, claim_id: str) -> dict | None:
         row["sentence_marked"] = mark(sentence, pattern)
         row["level_words"] = LEVEL_WORDS.get(row.get("evidence_level") or "unknown", ("", ""))[0]
     decided = sorted((r for r in evidence if r["stance"]),
-                     key=lambda r: (_STANCE_ORDER.get(r["stance"], 9), *_evidence_order(r)))
+                     key=lambda r: (STANCE_RANK.get(r["stance"], 9), *_evidence_order(r)))
     waiting = [r for r in evidence if not r["stance"]]
     suggested = sorted((r for r in waiting if r.get("relevant") != 0),
-                       key=lambda r: (_STANCE_ORDER.get(r.get("suggested_stance"), 8), *_evidence_order(r)))
+                       key=lambda r: (STANCE_RANK.get(r.get("suggested_stance"), 8), *_evidence_order(r)))
     others = sorted((r for r in waiting if r.get("relevant") == 0), key=lambda r: (r.get("rank") or 10**9, r["pmid"]))
     verdict = verdict_of(evidence)
     levels = charts.count_by(evidence, lambda r: r.get("evidence_level") or "unknown", order=level_rank)
@@ -162,7 +161,7 @@ def paper_page(db: sqlite_utils.Database, pmid: int) -> dict | None:
                             "WHERE pmid = ? AND role = 'author' ORDER BY position", [pmid]))
     links = list(db.query("SELECT e.*, c.synonyms, c.topic FROM claim_evidence e JOIN claims c ON c.id = e.claim_id "
                           "WHERE e.pmid = ?", [pmid]))
-    links.sort(key=lambda r: (r["stance"] is None, r.get("relevant") == 0, _STANCE_ORDER.get(r["stance"], 9),
+    links.sort(key=lambda r: (r["stance"] is None, r.get("relevant") == 0, STANCE_RANK.get(r["stance"], 9),
                               r["claim_id"]))
     bearing: dict[str, list[str]] = {}  # sentence -> claims it bears on
     for link in links:
