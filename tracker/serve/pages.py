@@ -98,7 +98,7 @@ def claim_page(db: sqlite_utils.Database, claim_id: str) -> dict | None:
     levels = charts.count_by(evidence, lambda r: r.get("evidence_level") or "unknown", order=level_rank)
     level_bars = [(LEVEL_WORDS[level][1], counts) for level, counts in levels]
     years = charts.years_filled(charts.count_by(evidence, lambda r: str(r["pub_year"]) if r.get("pub_year") else None))
-    passages = claim_passages(db, claim_id, pattern)
+    passages = claim_passages(db, claim_id)
     return {
         "claim": claim, "verdict": verdict, "decided": decided, "suggested": suggested, "others": others,
         "counts": {"papers": len(evidence), "decided": len(decided), "suggested": len(suggested), "others": len(others)},
@@ -110,7 +110,7 @@ def claim_page(db: sqlite_utils.Database, claim_id: str) -> dict | None:
     }
 
 
-def claim_passages(db: sqlite_utils.Database, claim_id: str, pattern=None) -> list[dict]:
+def claim_passages(db: sqlite_utils.Database, claim_id: str) -> list[dict]:
     """Each distinct passage (block of an article) that makes the claim, once, with every sentence
     in it that makes the claim marked; the same text in two articles is one passage."""
     rows = db.query(
