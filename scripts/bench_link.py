@@ -46,7 +46,7 @@ def build_database(size: int) -> Path:
 
 def measure(path: Path, top: int) -> dict:
     """Runs in a child process: index, link, relink."""
-    from tracker.claims.catalog import load_catalog
+    from tracker.claims.catalog import read_catalog
     from tracker.claims.store import active_claims, load_claims
     from tracker.core.database import open_db
     from tracker.core.schema import ensure_schema
@@ -60,7 +60,8 @@ def measure(path: Path, top: int) -> dict:
     db.execute("DELETE FROM paper_evidence")
     db.conn.commit()
     ensure_schema(db)  # the index tables again, empty
-    load_claims(db, load_catalog(ROOT / "db" / "claims.yml"))
+    catalog = read_catalog(ROOT / "db" / "claims.yml")
+    load_claims(db, catalog.claims, categories=catalog.categories)
     claims = active_claims(db)
     papers = db["papers"].count
     started = time.perf_counter()

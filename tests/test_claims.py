@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tracker.claims.catalog import CATEGORIES, compile_term, load_catalog
+from tracker.claims.catalog import compile_term, load_catalog, read_catalog
 from tracker.claims.match import Matcher
 from tracker.core.errors import InputError
 
@@ -18,8 +18,11 @@ def catalog_entries():
     return yaml.safe_load(CLAIMS.read_text(encoding="utf-8"))["claims"]
 
 
-def write_catalog(path: Path, entries) -> Path:
-    path.write_text(yaml.safe_dump({"claims": entries}, allow_unicode=True), encoding="utf-8")
+def write_catalog(path: Path, entries, **sections) -> Path:
+    """A catalog with the project's categories and terms (unless replaced) and these claims."""
+    project = yaml.safe_load(CLAIMS.read_text(encoding="utf-8"))
+    catalog = {"categories": project["categories"], "terms": project["terms"], **sections, "claims": entries}
+    path.write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
     return path
 
 
@@ -28,7 +31,7 @@ def test_the_catalog_holds_20_to_30_distinct_claims_covering_every_category():
     assert 20 <= len(claims) <= 30
     assert len({c.id for c in claims}) == len(claims)
     assert len({c.statement for c in claims}) == len(claims)
-    assert {c.category for c in claims} == set(CATEGORIES)
+    assert {c.category for c in claims} == {c.name for c in read_catalog(CLAIMS).categories}
     assert all(c.pubmed and c.synonyms and c.match for c in claims)
 
 
@@ -102,7 +105,8 @@ def test_a_claim_matching_no_canonical_claim_is_kept_for_review(run, db, tmp_pat
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda e: e[0].update(category="vibes"), "category 'vibes' is not one of"),
+        (lambda e: e[0].update(category="vibes"), "category 'vibes' is not one of the file's categories"),
+        (lambda e: e[0].update(match=[["@no-such-list"]]), "@no-such-list names no list under 'terms:'"),
         (lambda e: e[1].update(id=e[0]["id"]), "the id is used twice"),
         (lambda e: e[0].pop("pubmed"), "'pubmed' is missing"),
         (lambda e: e[0].update(id="Liver Protective"), "'id' must be lowercase"),

@@ -18,7 +18,7 @@ from ..core.clock import utc_now
 from .source import Document
 from .structure import Structure, parse_structure
 
-# (db, sentences as {id, text, block_kind, block_text}, now) -> (claim sentences, unmatched claim sentences)
+# (db, sentences as {id, text, block_kind, block_text, heading}, now) -> (claim sentences, unmatched claim sentences)
 SentenceHandler = Callable[[sqlite_utils.Database, list, str], tuple]
 
 
@@ -126,8 +126,13 @@ def _store_structure(db, article_id: str, version: int, structure: Structure) ->
         })
     db["article_sentences"].insert_all(rows)
     return [{"id": r["id"], "text": r["text"], "block_kind": r["block_kind"],
-             "block_text": structure.blocks[sentence.block].text}
+             "block_text": structure.blocks[sentence.block].text, "heading": _heading_text(structure, sentence.block)}
             for r, sentence in zip(rows, structure.sentences)]
+
+
+def _heading_text(structure: Structure, block: int) -> str:
+    section = structure.blocks[block].section
+    return structure.blocks[section].text if section is not None else ""
 
 
 def article_name(row: dict) -> str:

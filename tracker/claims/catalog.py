@@ -1,4 +1,9 @@
-"""The canonical claims catalog, db/claims.yml: reading, checking and compiling it."""
+"""The canonical claims catalog, db/claims.yml: reading, checking and compiling it.
+
+Besides the claims, the file holds the `categories` (each with the words that place an unmatched
+claim sentence in it) and named `terms` (lists of words that mean one thing, such as the kinds of
+liver injury), which a rule names as `@name` so that one list serves every claim that needs it.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,11 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from ..core.paths import CLAIMS
-from ..core.yamlfile import read_yaml_list
+from ..core.yamlfile import load_yaml, read_yaml_list
 
 DEFAULT_CLAIMS = CLAIMS
-CATEGORIES = (
-    "mechanism",
-    "withdrawal",
-    "safety",
-    "liver",
-    "dependence",
-    "respiratory",
-    "interactions",
-    "dosage",
-    "mood-cognition",
-    "product-regulation",
-)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_TERM_NAME = re.compile(r"^@([a-z0-9][a-z0-9-]*)$")
 
 
 def normalise(text: str) -> str:
@@ -70,6 +64,28 @@ def rule_hits(rules: list[list[re.Pattern]], plain: str) -> list[str] | None:
 
 
 @dataclass
+class Category:
+    """A kind of claim, with the words that place a claim sentence no claim matches in it."""
+
+    name: str
+    description: str = ""
+    words: list[str] = field(default_factory=list)
+    pattern: re.Pattern | None = field(default=None, repr=False)
+
+    def row(self, position: int) -> dict:
+        import json
+
+        return {"name": self.name, "position": position, "description": self.description,
+                "words": json.dumps(self.words, ensure_ascii=False)}
+
+
+@dataclass
+class Catalog:
+    claims: list["Claim"]
+    categories: list[Category]
+
+
+@dataclass
 class Claim:
     id: str
     statement: str
@@ -79,7 +95,9 @@ class Claim:
     match: list[list[str]] = field(default_factory=list)  # rules; each a list of '|'-separated groups
     topic: list[str] = field(default_factory=list)  # what a paper must be about to bear on the claim, for or against
     findings: list[Finding] = field(default_factory=list)
+    opposite: list[list[str]] = field(default_factory=list)  # rules for a sentence asserting the opposite
     rules: list[list[re.Pattern]] = field(default_factory=list, repr=False)
+    opposite_rules: list[list[re.Pattern]] = field(default_factory=list, repr=False)
     topic_pattern: re.Pattern | None = field(default=None, repr=False)
 
     def row(self) -> dict:
@@ -92,6 +110,7 @@ class Claim:
             "pubmed_query": self.pubmed,
             "synonyms": json.dumps(self.synonyms, ensure_ascii=False),
             "match_rules": json.dumps(self.match, ensure_ascii=False),
+            "opposite_rules": json.dumps(self.opposite, ensure_ascii=False),
             "topic": json.dumps(self.topic, ensure_ascii=False),
             "findings": json.dumps([{"stance": f.stance, "says": f.says, "when": f.when} for f in self.findings],
                                    ensure_ascii=False),
@@ -99,17 +118,88 @@ class Claim:
 
 
 def load_catalog(path: str | Path = DEFAULT_CLAIMS) -> list[Claim]:
-    """Read and check the catalog. Every problem names the claim and the field."""
+    """Read and check the catalog's claims. Every problem names the claim and the field."""
+    return read_catalog(path).claims
+
+
+def read_catalog(path: str | Path = DEFAULT_CLAIMS) -> Catalog:
+    """Read and check the whole catalog: categories, named terms and claims."""
     path = Path(path)
     entries = read_yaml_list(path, "claims", "the claim catalog lives in db/claims.yml")
+    data = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    terms = _terms(data.get("terms") or {}, str(path))
+    categories = _categories(data.get("categories"), str(path))
+    names = {c.name for c in categories}
     claims, seen = [], set()
     for number, entry in enumerate(entries, start=1):
-        claim = make_claim(entry, f"{path}: claim #{number}", str(path))
+        claim = make_claim(entry, f"{path}: claim #{number}", str(path), terms)
+        if claim.category not in names:
+            raise InputError(f"{path}: claim {claim.id}: category {claim.category!r} is not one of the file's "
+                             f"categories ({', '.join(sorted(names))}); add it under 'categories:' or use one of them")
         if claim.id in seen:
             raise InputError(f"{path}: claim {claim.id}: the id is used twice")
         seen.add(claim.id)
         claims.append(claim)
-    return claims
+    return Catalog(claims, categories)
+
+
+def _terms(given, where: str) -> dict[str, list[str]]:
+    if not isinstance(given, dict) or not all(
+            isinstance(v, list) and v and all(isinstance(t, str) and t.strip() for t in v) for v in given.values()):
+        raise InputError(f"{where}: 'terms' must map names to lists of words or phrases")
+    bad = [name for name in given if not _ID.match(str(name))]
+    if bad:
+        raise InputError(f"{where}: term name {bad[0]!r} must be lowercase letters, digits and '-'")
+    return {str(name): [" ".join(t.split()) for t in values] for name, values in given.items()}
+
+
+def _categories(given, where: str) -> list[Category]:
+    if not isinstance(given, list) or not given:
+        raise InputError(f"{where}: expected a 'categories:' list (name, description, words) with at least one entry")
+    categories, seen = [], set()
+    for number, entry in enumerate(given, start=1):
+        name = str(entry.get("name") or "").strip() if isinstance(entry, dict) else ""
+        words = entry.get("words") or [] if isinstance(entry, dict) else None
+        if not _ID.match(name) or not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise InputError(f"{where}: category #{number} needs a 'name' (lowercase letters, digits, '-') "
+                             "and 'words' (a list of terms)")
+        if name in seen:
+            raise InputError(f"{where}: category {name} is listed twice")
+        seen.add(name)
+        categories.append(make_category(name, str(entry.get("description") or "").strip(), words, where))
+    return categories
+
+
+def make_category(name: str, description: str, words: list[str], where: str) -> Category:
+    try:
+        pattern = re.compile("|".join(compile_term(w) for w in words)) if words else None
+    except ValueError as error:
+        raise InputError(f"{where}: category {name}: a word is not usable: {error}") from None
+    return Category(name, description, [" ".join(w.split()) for w in words], pattern)
+
+
+def categories_from_rows(rows) -> list[Category]:
+    import json
+
+    return [make_category(row["name"], row["description"] or "", json.loads(row["words"] or "[]"), "claim_categories")
+            for row in rows]
+
+
+def expand_terms(rules: list[list[str]], terms: dict[str, list[str]], where: str) -> list[list[str]]:
+    """Rules with each `@name` alternative replaced by the named term list."""
+    expanded = []
+    for rule in rules:
+        groups = []
+        for group in rule:
+            alternatives = []
+            for alternative in group.split("|"):
+                named = _TERM_NAME.match(alternative.strip())
+                if named and named.group(1) not in terms:
+                    raise InputError(f"{where}: {alternative.strip()} names no list under 'terms:'")
+                alternatives.extend(terms[named.group(1)] if named else [alternative.strip()])
+            groups.append("|".join(alternatives))
+        expanded.append(groups)
+    return expanded
 
 
 def claims_from_rows(rows) -> list[Claim]:
@@ -120,6 +210,7 @@ def claims_from_rows(rows) -> list[Claim]:
         make_claim(
             {**row, "pubmed": row["pubmed_query"], "synonyms": json.loads(row["synonyms"] or "[]"),
              "match": json.loads(row["match_rules"] or "[]"), "topic": json.loads(row.get("topic") or "[]"),
+             "opposite": json.loads(row.get("opposite_rules") or "[]"),
              "findings": _findings_by_stance(json.loads(row.get("findings") or "[]"))},
             f"claims table: claim {row['id']}",
             "claims table",
@@ -155,7 +246,7 @@ def _findings(entry: dict, where: str) -> list[Finding]:
     return found
 
 
-def make_claim(entry, where: str, origin: str) -> Claim:
+def make_claim(entry, where: str, origin: str, terms: dict[str, list[str]] | None = None) -> Claim:
     """One checked, compiled claim. Every problem names the claim and the field."""
     if not isinstance(entry, dict):
         raise InputError(f"{where}: expected a mapping with id, statement, category, pubmed")
@@ -168,14 +259,14 @@ def make_claim(entry, where: str, origin: str) -> Claim:
         if not str(entry.get(name) or "").strip():
             raise InputError(f"{where}: '{name}' is missing")
     category = str(entry["category"]).strip()
-    if category not in CATEGORIES:
-        raise InputError(f"{where}: category {category!r} is not one of {', '.join(CATEGORIES)}")
     synonyms = entry.get("synonyms") or []
     match = entry.get("match") or []
     if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
         raise InputError(f"{where}: 'synonyms' must be a list of words or phrases")
-    if not _is_rules(match):
-        raise InputError(f"{where}: 'match' must be a list of rules, each a list of term groups")
+    opposite = entry.get("opposite") or []
+    for name, rules in (("match", match), ("opposite", opposite)):
+        if not _is_rules(rules):
+            raise InputError(f"{where}: '{name}' must be a list of rules, each a list of term groups")
     topic = entry.get("topic") or []
     if not isinstance(topic, list) or not all(isinstance(t, str) and t.strip() for t in topic):
         raise InputError(f"{where}: 'topic' must be a list of terms")
@@ -185,11 +276,13 @@ def make_claim(entry, where: str, origin: str) -> Claim:
         category=category,
         pubmed=" ".join(str(entry["pubmed"]).split()),
         synonyms=[" ".join(s.split()) for s in synonyms],
-        match=[[g.strip() for g in rule] for rule in match],
+        match=expand_terms(match, terms or {}, where),
+        opposite=expand_terms(opposite, terms or {}, where),
         topic=[" ".join(t.split()) for t in topic],
     )
     try:
         claim.rules = compile_rules(claim.match)
+        claim.opposite_rules = compile_rules(claim.opposite)
         claim.findings = _findings(entry, where)
         claim.topic_pattern = re.compile("|".join(compile_term(t) for t in claim.topic)) if claim.topic else None
     except (ValueError, re.error) as error:

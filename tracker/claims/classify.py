@@ -1,12 +1,15 @@
 """Classifying every sentence of an article: claim, advice, heading, question or other.
 
 The rules, in order (each decision records its reason):
-1. Titles, headings and contents items are `heading`; a sentence ending in '?' is a `question`;
-   a short list item without a verb ("Nausea and Vomiting") is `other`.
+1. Titles, headings and contents items are `heading` (but a lead-in that ends in ':' and says
+   something, "Kratom's effects depend on dosage:", is read as a sentence); a sentence ending in
+   '?' is a `question`; a short list item without a verb ("Nausea and Vomiting") is `other`,
+   unless it completes a lead-in about kratom ("It's capable of:" / "Eliminating pain").
 2. Framing is masked before anything else is read: "has gained attention as a potential aid...",
    "this article explores...", "further research is needed..." assert nothing checkable.
-3. A sentence is about kratom when it names kratom or its alkaloids, or stands in a paragraph
-   that does and does not open on a subject of its own (opioids, withdrawal, symptoms).
+3. A sentence is about kratom when it names kratom or its alkaloids, opens on a word for it ("It",
+   "The herb", "This substance", "Red vein strains"), or stands in a paragraph or under a heading
+   that names it and does not open on a subject of its own (opioids, withdrawal, symptoms).
 4. About kratom and matching a canonical claim: `claim`, unless it is advice ("should", "consult",
    "it's crucial to") and asserts nothing in a clause of its own ("have reported", "can cause").
    About kratom with an assertion ("can cause", "is considered") but no catalog match: `claim`,
@@ -20,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .catalog import CATEGORIES, Claim, normalise
+from .catalog import Category, Claim, normalise
 from .match import Match, Matcher
 
 
@@ -29,6 +32,18 @@ def _any(*patterns: str) -> re.Pattern:
 
 
 KRATOM = _any(r"\bkratom", r"\bmitragyn", r"\bmitraginin", r"hydroxymitragynine", r"\bspeciosa\b", r"\bketum\b")
+# Words for kratom that open a sentence in an article about it: "It", "The herb", "This natural substance".
+KRATOM_REFERENCE = _any(
+    r"^\W*(?:(?:what's more|also|and|but|however|moreover|in addition|plus),?\s+)?(?:it|its|it's)\b",
+    r"^\W*(?:(?:what's more|also|and|but|however|moreover|in addition|plus),?\s+)?(?:the|this|these|such|each|every|"
+    r"different)\s+(?:[\w-]+\s+){0,3}?(?:herb|herbs|plant|leaf|leaves|substance|strain|strains|alkaloids?|compounds?|"
+    r"tree|botanical|powder|tea|supplement)\b",
+    r"\b(?:red|white|green|yellow|gold)[\s-]+vein\b",
+)
+# Verbs that assert an effect only when kratom is the sentence's own subject ("It provides pain
+# relief"), not when a paragraph about it says "Knowing these differences helps you".
+EFFECT_VERB = _any(r"\b(?:helps?|provides?|offers?|brings?|eases?|relieves?|reduces?|improves?|enhances?|treats?)\b")
+LEAD_IN_MIN_WORDS = 4  # "It's capable of:" only introduces; "Kratom's effects depend on dosage:" says something
 # A sentence that opens on a subject of its own is background, even in a paragraph about kratom.
 BACKGROUND_OPENING = _any(
     r"^\W*(opioids?|withdrawal|cravings|common|these symptoms|the symptoms|these drugs|the brain|the severity)\b",
@@ -48,6 +63,11 @@ FRAMING = _any(
     r"\b(?:research|studies)\b[^,.;]*?\b(?:is|are) (?:still )?(?:ongoing|evolving)\b[^,.;]*",
     r"^[^,.;]*\bis a topic of (?:ongoing )?(?:research|debate|discussion)\b[^,.;]*",
     r"\bresearch ongoing\b",
+    # history of use, and interest in it, are not effects
+    r"\b(?:traditionally|historically)\b[^.;]*",
+    r"\b(?:has|have|had) (?:been )?used\b[^.;]*",
+    r"\bprompting (?:interest|curiosity)\b[^.;]*",
+    r"\boffers? hope\b[^,.;]*",
     # marketing imperatives ("Embrace a path to recovery ...")
     r"^\W*(?:embrace|experience|discover|unlock|join|say goodbye)\b[^.;]*",
 )
@@ -73,7 +93,8 @@ ADVICE = _any(
 ASSERTION = _any(
     r"\binteracts?\b",
     r"\b(?:can|may|could|will) (?:cause|lead|help|provide|produce|vary|prevent|raise|increase|damage)\b",
-    r"\b(?:causes?|caused|leads? to|prevents?)\b",
+    r"\b(?:causes?|caused|leads? to)\b",
+    r"(?<!\bto )\bprevents?\b",  # "to prevent liver damage" is a purpose, not an assertion
     r"\b(?:is|are) considered\b",
     r"\b(?:has|have) (?:reported|found|shown|been shown|been linked)\b",
     r"\bexists?\b",
@@ -89,6 +110,17 @@ ASSERTION = _any(
     r"\bbinds?\b",
     r"\b(?:linked|associated) (?:to|with)\b",
     r"\bis (?:safe|addictive|dangerous|toxic|illegal|legal|banned|regulated|scheduled)\b",
+    r"\b(?:vary|varies|varying|depends? on|differs?)\b",
+    r"\b(?:works?|acts?) (?:as|like|the same|in a similar|similarly)\b",
+    r"\b(?:is|are) (?:said|shown|believed|thought|reported) to\b",
+    r"\b(?:is|are) (?:not )?(?:an?|the) (?:opioid|drug|medicine|stimulant|sedative)\b",
+    r"\btends? to\b",
+    r"\b(?:known|used|associated) for\b",
+    r"\b(?:has|have|had) found\b",
+    r"\b(?:approve|recogni[sz]e|regulate|permitted|legal|illegal|banned|bans)\b",
+    r"\bis absent\b",
+    r"\b(?:has|have) (?:\w+ ){0,2}(?:effects?|properties)\b",
+    r"\b(?:is|are) (?:often |typically |generally )?the (?:preferred|best|most)\b",
 )
 HEDGES = _any(
     r"\bmay\b",
@@ -108,18 +140,6 @@ HEDGES = _any(
     r"\bwhile promising\b",
 )
 LIST_FRAGMENT_MAX_WORDS = 6
-CATEGORY_WORDS = {
-    "liver": r"\bliver\b|hepat",
-    "respiratory": r"respirat|breathing",
-    "dependence": r"addict|dependen|tolerance|abuse",
-    "interactions": r"interact",
-    "dosage": r"\bdos(?:e|es|age|ing)\b",
-    "mood-cognition": r"\bmood|adhd|focus|anxiety|depress",
-    "product-regulation": r"recall|strain|legal|regulat|quality|contamina",
-    "mechanism": r"receptor|agonist|alkaloid|compound|analgesi|pain",
-    "withdrawal": r"withdrawal|craving|detox",
-    "safety": r"\bsafe|risk|side effect|adverse|toxic",
-}
 
 
 @dataclass
@@ -147,44 +167,55 @@ def hedges_in(text: str) -> list[str]:
     return sorted({m.group(0).lower() for m in HEDGES.finditer(normalise(text))})
 
 
-def category_of(text: str, matches: list[Match], claims: dict[str, Claim]) -> str | None:
+def category_of(text: str, matches: list[Match], claims: dict[str, Claim], categories: list[Category]) -> str | None:
+    """The best match's category, else the first catalog category whose words the sentence has."""
     if matches:
         return claims[matches[0].claim_id].category
     plain = normalise(text)
-    for category, pattern in CATEGORY_WORDS.items():
-        if re.search(pattern, plain):
-            return category
-    return None
+    return next((c.name for c in categories if c.pattern is not None and c.pattern.search(plain)), None)
 
 
-assert set(CATEGORY_WORDS) == set(CATEGORIES)
+def is_lead_in(text: str, block_kind: str) -> bool:
+    """A heading-like line that ends in ':' and introduces a list."""
+    return block_kind == "heading" and text.rstrip().endswith(":")
+
+
+def names_kratom(text: str) -> bool:
+    plain = normalise(text)
+    return bool(KRATOM.search(plain) or KRATOM_REFERENCE.search(plain))
 
 
 class SentenceClassifier:
-    def __init__(self, claims: list[Claim]):
+    def __init__(self, claims: list[Claim], categories: list[Category] | None = None):
         self.claims = {c.id: c for c in claims}
+        self.categories = categories or []
         self.matcher = Matcher(claims)
 
-    def classify(self, text: str, block_kind: str, block_text: str) -> Classification:
+    def classify(self, text: str, block_kind: str, block_text: str, heading: str = "") -> Classification:
+        """Label one sentence of a block (`block_text`) that falls under `heading` (its section's heading)."""
         hedges = hedges_in(text)
         stripped = re.sub(r"\s*\([^()]*\)$", "", text.strip().rstrip("”\"’ ")).rstrip("”\"’ ")
-        if block_kind in ("title", "heading", "contents_item"):
+        lead_in = is_lead_in(text, block_kind) and len(text.split()) >= LEAD_IN_MIN_WORDS
+        if block_kind in ("title", "heading", "contents_item") and not lead_in:
             return Classification("heading", f"a {block_kind.replace('_', ' ')}", hedges)
         if re.fullmatch(r"\(\s*see\b[^()]*\)\W*", text.strip(), re.IGNORECASE):
             return Classification("other", "a cross-reference", hedges)
         if stripped.endswith("?"):
             return Classification("question", "ends with a question mark", hedges)
-        if block_kind == "list_item" and len(text.split()) <= LIST_FRAGMENT_MAX_WORDS and stripped[-1:] not in ".!":
+        completes = block_kind == "list_item" and is_lead_in(heading, "heading") and names_kratom(heading)
+        fragment = block_kind == "list_item" and len(text.split()) <= LIST_FRAGMENT_MAX_WORDS and stripped[-1:] not in ".!"
+        if fragment and not completes:
             return Classification("other", "a list item without a sentence", hedges)
 
         masked = mask_framing(text)
         plain = normalise(text)
-        names_kratom = bool(KRATOM.search(plain))
-        about = names_kratom or (
-            bool(KRATOM.search(normalise(block_text))) and not BACKGROUND_OPENING.search(plain)
+        about = names_kratom(plain) or completes or (
+            (bool(KRATOM.search(normalise(block_text))) or names_kratom(heading))
+            and not BACKGROUND_OPENING.search(plain)
         )
         advice = ADVICE.search(plain)
-        assertion = ASSERTION.search(masked)
+        assertion = (ASSERTION.search(masked) or (names_kratom(plain) and EFFECT_VERB.search(masked))
+                     or (completes and ASSERTION.search(normalise(heading))))
         matches = self.matcher.match(masked) if about else []
         rule_matches = [m for m in matches if m.method == "rule"]
 
@@ -200,4 +231,4 @@ class SentenceClassifier:
         return Classification("other", "no checkable assertion (framing or marketing)", hedges)
 
     def _claim(self, text, matches, why, hedges) -> Classification:
-        return Classification("claim", why, hedges, matches, category_of(text, matches, self.claims))
+        return Classification("claim", why, hedges, matches, category_of(text, matches, self.claims, self.categories))

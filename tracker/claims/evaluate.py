@@ -1,9 +1,13 @@
 """Measuring sentence classification and claim matching against a hand-labelled gold file.
 
-The gold file (tests/gold/article_sentences.tsv) holds every sentence of the source articles with
-its offsets, label, hedging and, for claims, the canonical claims it makes (first = main one).
-A predicted sentence counts only if its offsets equal the gold sentence's, so segmentation
-errors show up as errors here too.
+Two gold files, each every sentence of a set of articles with its offsets, label, hedging and, for
+claims, the canonical claims it makes (tests/gold/README.md): the five source articles in db/articles
+(tests/gold/article_sentences.tsv) and the development articles in ../shared/articles-dev
+(tests/gold/dev_article_sentences.tsv), which the catalog was not written from.
+
+A gold sentence's claims are tokens: `id` (asserts the claim), `-id` (asserts its opposite),
+`a|b` (either one is right), `?id` (may be matched or not). A predicted sentence counts only if its
+offsets equal the gold sentence's, so segmentation errors show up as errors here too.
 """
 
 from __future__ import annotations
@@ -18,11 +22,29 @@ from ..articles.structure import parse_structure
 from ..core.errors import InputError
 from ..core.files import reading
 from ..core.paths import GOLD
-from .catalog import Claim
+from .catalog import Category, Claim
 from .classify import SentenceClassifier
 
 DEFAULT_GOLD = GOLD
 LABELS = ("claim", "advice", "heading", "question", "other")
+
+
+ASSERTS, DENIES = "asserts", "denies"
+
+
+@dataclass(frozen=True)
+class GoldClaim:
+    """One token of a gold sentence's claims: the (claim, polarity) pairs that satisfy it."""
+
+    choices: tuple[tuple[str, str], ...]
+    optional: bool = False
+
+    @classmethod
+    def parse(cls, token: str) -> "GoldClaim":
+        optional = token.startswith("?")
+        choices = tuple((alt.lstrip("-"), DENIES if alt.startswith("-") else ASSERTS)
+                        for alt in token.lstrip("?").split("|") if alt.strip("-"))
+        return cls(choices, optional)
 
 
 @dataclass
@@ -32,8 +54,26 @@ class GoldSentence:
     end: int
     label: str
     hedged: bool
-    claims: list[str]
+    tokens: list[GoldClaim]
     text: str
+
+    @property
+    def claims(self) -> list[str]:
+        """Every claim id the gold names for the sentence, main one first."""
+        return list(dict.fromkeys(c for token in self.tokens for c, _ in token.choices))
+
+    @property
+    def allowed(self) -> set[tuple[str, str]]:
+        return {pair for token in self.tokens for pair in token.choices}
+
+    def judge(self, predicted: set[tuple[str, str]]) -> tuple[bool, int, int, int, int]:
+        """(right, true positives, false positives, missed required tokens, polarity reversals)."""
+        allowed = self.allowed
+        required = [t for t in self.tokens if not t.optional]
+        missed = sum(1 for t in required if not predicted & set(t.choices))
+        extra = predicted - allowed
+        reversed_ = {(c, p) for c, p in predicted if (c, ASSERTS if p == DENIES else DENIES) in allowed}
+        return (not missed and not extra), len(predicted & allowed), len(extra), missed, len(reversed_)
 
 
 def read_gold(path: str | Path = DEFAULT_GOLD) -> list[GoldSentence]:
@@ -47,7 +87,7 @@ def read_gold(path: str | Path = DEFAULT_GOLD) -> list[GoldSentence]:
         gold.append(
             GoldSentence(
                 row["article"], int(row["start"]), int(row["end"]), row["label"], row["hedged"] == "y",
-                row["claims"].split(), row["text"],
+                [GoldClaim.parse(t) for t in row["claims"].split()], row["text"],
             )
         )
     return gold
@@ -64,6 +104,8 @@ class Report:
     set_tp: int = 0
     set_fp: int = 0
     set_fn: int = 0
+    matched_right: int = 0  # claims found by both whose claims and polarities are all right
+    reversals: int = 0  # matches whose polarity is the opposite of the gold's
     errors: list[str] = field(default_factory=list)
 
     def precision(self, label="claim") -> float:
@@ -96,11 +138,14 @@ class Report:
             "claim_match_top1_accuracy": round(self.top1_accuracy, 3),
             "claim_match_set_precision": round(self.set_tp / (self.set_tp + self.set_fp), 3) if self.set_tp else 0.0,
             "claim_match_set_recall": round(self.set_tp / (self.set_tp + self.set_fn), 3) if self.set_tp else 0.0,
+            "claim_matched_right": round(self.matched_right / self.matched_claims, 3) if self.matched_claims else 0.0,
+            "polarity_reversals": self.reversals,
         }
 
 
-def evaluate(gold: list[GoldSentence], articles_dir: str | Path, claims: list[Claim]) -> Report:
-    classifier = SentenceClassifier(claims)
+def evaluate(gold: list[GoldSentence], articles_dir: str | Path, claims: list[Claim],
+             categories: list[Category] | None = None) -> Report:
+    classifier = SentenceClassifier(claims, categories)
     report = Report()
     by_article: dict[str, list[GoldSentence]] = {}
     for sentence in gold:
@@ -114,7 +159,8 @@ def evaluate(gold: list[GoldSentence], articles_dir: str | Path, claims: list[Cl
         predicted = {}
         for sentence in structure.sentences:
             block = structure.blocks[sentence.block]
-            predicted[(sentence.start, sentence.end)] = classifier.classify(sentence.text, block.kind, block.text)
+            heading = structure.blocks[block.section].text if block.section is not None else ""
+            predicted[(sentence.start, sentence.end)] = classifier.classify(sentence.text, block.kind, block.text, heading)
         for item in expected:
             report.sentences += 1
             result = predicted.get((item.start, item.end))
@@ -131,14 +177,18 @@ def evaluate(gold: list[GoldSentence], articles_dir: str | Path, claims: list[Cl
                 )
             if item.label == "claim" and result.label == "claim":
                 report.matched_claims += 1
-                got = [m.claim_id for m in result.matches]
-                if got and got[0] in item.claims:
-                    report.top1_correct += 1
-                else:
-                    report.errors.append(
-                        f"{article} {item.start}: claims {item.claims}, got {got[:3]}: {item.text[:80]}"
-                    )
-                report.set_tp += len(set(got) & set(item.claims))
-                report.set_fp += len(set(got) - set(item.claims))
-                report.set_fn += len(set(item.claims) - set(got))
+                got = [(m.claim_id, m.polarity) for m in result.matches]
+                right, tp, fp, fn, reversals = item.judge(set(got))
+                report.top1_correct += bool(got) and got[0] in item.allowed
+                report.matched_right += right
+                report.reversals += reversals
+                report.set_tp, report.set_fp, report.set_fn = report.set_tp + tp, report.set_fp + fp, report.set_fn + fn
+                if not right:
+                    shown = [c if p == ASSERTS else "-" + c for c, p in got]
+                    report.errors.append(f"{article} {item.start}: claims {' '.join(_token_text(t) for t in item.tokens)}"
+                                         f", got {' '.join(shown) or 'none'}: {item.text[:80]}")
     return report
+
+
+def _token_text(token: GoldClaim) -> str:
+    return ("?" if token.optional else "") + "|".join(c if p == ASSERTS else "-" + c for c, p in token.choices)

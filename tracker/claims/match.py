@@ -1,10 +1,18 @@
 """Matching a claim mention (a sentence) to the canonical claims of the catalog.
 
-Two methods, recorded with every match:
+Three methods, recorded with every match:
 - `rule`: one of the claim's `match` rules holds (every term group occurs in the sentence).
   Score 0.8 to 1.0: more groups and more word overlap with the statement rank higher.
+- `opposite`: one of the claim's `opposite` rules holds ("safe for the liver"); the sentence
+  denies the claim. Score 0.8.
 - `lexical`: no rule holds, but the sentence shares enough weighted words with the claim's
   statement and synonyms (cosine over IDF-weighted word stems). Score is that cosine, below 0.8.
+
+Polarity: a rule's last group carries the assertion (the effect, the risk). A negation just
+before its term, in the same clause ("without the risk of addiction", "does not cause liver
+damage", "non-addictive"), means the sentence denies the claim: the match is recorded with
+polarity `denies`, never as making the claim. A lexical match is never a denial: it is too weak
+to read polarity from, so a negated sentence gets no lexical match at all.
 """
 
 from __future__ import annotations
@@ -40,12 +48,67 @@ def words(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(plain) if w not in STOP_WORDS and len(w) > 2]
 
 
+# A negation cue, unless it is "not only", "no longer", "without doubt", "not without" and the like.
+NEGATION = re.compile(
+    r"(?:\b(?:not|no|never|(?<!not )without|cannot|neither|nor|zero)\b|n't\b|\b(?:is|are|be|remains?) free (?:of|from)\b"
+    r"|\blacks?\b|\black of\b)"
+    r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without)\b)"  # "not without risk" asserts
+)
+# "without some of the adverse effects", "lower risk of addiction", "fewer side effects": a comparison,
+# which asserts neither the harm nor its absence (a claim of its own, such as lower-addiction-risk, says it).
+COMPARISON = re.compile(
+    r"\bwithout (?:some|many|most|all|the same|as many)\b|\b(?:lower|less|fewer|milder|reduced|minimal|little)\b"
+)
+# "no evidence that kratom causes liver damage", "has not been shown to cause": denies whatever its clause says.
+NO_EVIDENCE = re.compile(
+    r"\b(?:no|little|not any|lack of|without) (?:\w+ )?(?:evidence|proof|studies|research|data) (?:that|of|to suggest|"
+    r"suggesting|showing|linking)\b|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b")
+NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
+CLAUSE_BREAK = re.compile(r"[,;:.!?()]|\b(?:but|while|although|though|whereas|however|yet)\b")
+ASSERTS, DENIES, COMPARES = "asserts", "denies", "compares"
+
+
+def negation_plain(plain: str) -> str:
+    """'non-addictive' read as 'not addictive' (same length, so offsets and masks still hold)."""
+    return re.sub(r"\bnon-(?=[a-z])", "not ", plain)
+
+
+def reading(plain: str, hit: re.Match, rule_hits: list[re.Match]) -> str:
+    """How the sentence takes the term `hit`: asserts it, denies it (a negation governs it) or compares
+    it. A cue governs the term when it stands before it in its clause, at most a few words away,
+    and is not part of a term the rule itself matched ("without causing" in a rule's own words)."""
+    before = plain[: hit.start()]
+    found = ASSERTS
+    for pattern, kind, reach in ((COMPARISON, COMPARES, NEGATION_REACH_WORDS), (NEGATION, DENIES, NEGATION_REACH_WORDS),
+                                 (NO_EVIDENCE, DENIES, None)):
+        for cue in pattern.finditer(before):
+            if any(h.start() <= cue.start() < h.end() for h in rule_hits):
+                continue
+            between = before[cue.end():]
+            if not CLAUSE_BREAK.search(between) and (reach is None or len(between.split()) <= reach):
+                found = kind
+    return found
+
+
+def strongest_reading(plain: str, last_group: re.Pattern, hits: list[re.Match]) -> tuple[str, list[re.Match]]:
+    """The reading of the rule's assertion term, over every place the term occurs: one plain assertion
+    ("not without risks of addiction") outweighs a compared or denied mention elsewhere in the sentence."""
+    readings = {}
+    for occurrence in last_group.finditer(plain):
+        readings.setdefault(reading(plain, occurrence, hits[:-1] + [occurrence]), hits[:-1] + [occurrence])
+    for kind in (ASSERTS, DENIES, COMPARES):
+        if kind in readings:
+            return kind, readings[kind]
+    return ASSERTS, hits
+
+
 @dataclass
 class Match:
     claim_id: str
     score: float
     method: str  # rule | lexical
     evidence: str  # the terms that matched, for a reviewer
+    polarity: str = ASSERTS  # asserts | denies (the sentence says the opposite of the claim)
 
 
 class Matcher:
@@ -70,20 +133,31 @@ class Matcher:
         return sum(v * claim.get(w, 0.0) for w, v in sentence.items())
 
     def match(self, text: str) -> list[Match]:
-        """Every claim the sentence matches, best first. `text` may have masked (blanked) spans."""
-        plain = normalise(text)
+        """Every claim the sentence matches or denies, best first. `text` may have masked (blanked) spans."""
+        plain = negation_plain(normalise(text))
         found: list[Match] = []
         for claim in self.claims:
-            best = None
+            asserted, denied = None, None
             for rule in claim.rules:
-                hits = rule_hits([rule], plain)
-                if hits:
-                    best = max(best or (0, ""), (len(rule), "; ".join(hits)))
-            if best:
+                hits = [group.search(plain) for group in rule]
+                if not all(hits):
+                    continue
+                taken, hits = strongest_reading(plain, rule[-1], hits)
+                key = (len(rule), "; ".join(h.group(0) for h in hits))
+                if taken == DENIES:
+                    denied = max(denied or key, key)
+                elif taken == ASSERTS:
+                    asserted = max(asserted or key, key)
+            if asserted:
                 overlap = self.similarity(text, claim.id)
-                score = min(1.0, 0.8 + 0.05 * best[0] + 0.15 * overlap)
-                found.append(Match(claim.id, round(score, 3), "rule", best[1]))
-        if not found:
+                score = min(1.0, 0.8 + 0.05 * asserted[0] + 0.15 * overlap)
+                found.append(Match(claim.id, round(score, 3), "rule", asserted[1]))
+                continue
+            opposite = rule_hits(claim.opposite_rules, plain)
+            if denied or opposite:
+                method, evidence = ("rule", "not: " + denied[1]) if denied else ("opposite", "; ".join(opposite))
+                found.append(Match(claim.id, 0.8, method, evidence, DENIES))
+        if not found and not NEGATION.search(plain):
             sentence_words = set(words(text))
             scored = sorted(((self.similarity(text, c.id), c.id) for c in self.claims), reverse=True)
             for overlap, claim_id in scored[:3]:

@@ -16,7 +16,7 @@ import sqlite_utils
 from ..core.clock import utc_now
 from ..core.errors import TrackerError
 from ..core.paths import CLAIMS
-from .catalog import Claim, claims_from_rows, load_catalog
+from .catalog import Category, Claim, categories_from_rows, claims_from_rows, read_catalog
 from .classify import SentenceClassifier
 
 
@@ -37,10 +37,22 @@ def active_claims(db: sqlite_utils.Database) -> list[Claim]:
     return claims_from_rows(rows)
 
 
-def load_claims(db: sqlite_utils.Database, claims: list[Claim], now: str | None = None) -> CatalogLoad:
+def stored_categories(db: sqlite_utils.Database) -> list[Category]:
+    """The catalog's categories as last loaded, in the file's order."""
+    if not db["claim_categories"].exists():
+        return []
+    return categories_from_rows(db.query("SELECT * FROM claim_categories ORDER BY position"))
+
+
+def load_claims(db: sqlite_utils.Database, claims: list[Claim], now: str | None = None,
+                categories: list[Category] | None = None) -> CatalogLoad:
+    """Load the catalog's claims (and, when given, its categories, replacing the stored ones)."""
     now = now or utc_now()
     result = CatalogLoad()
     with db.atomic():
+        if categories is not None:
+            db.execute("DELETE FROM claim_categories")
+            db["claim_categories"].insert_all(c.row(position) for position, c in enumerate(categories))
         stored = {row["id"]: row for row in db["claims"].rows}
         for claim in claims:
             row = claim.row()
@@ -62,7 +74,7 @@ def load_claims(db: sqlite_utils.Database, claims: list[Claim], now: str | None 
             if claim_id not in present and row["status"] == "active":
                 db["claims"].update(claim_id, {"status": "retired", "retired_at": now})
                 result.retired.append(claim_id)
-        counts = rematch_sentences(db, SentenceClassifier(claims), now)
+        counts = rematch_sentences(db, SentenceClassifier(claims, stored_categories(db)), now)
         result.sentences, result.claim_sentences, result.unmatched = counts
     return result
 
@@ -74,8 +86,9 @@ def rematch_sentences(db: sqlite_utils.Database, classifier: SentenceClassifier,
     """
     sentences = list(
         db.query(
-            "SELECT s.id, s.text, s.block_kind, b.text AS block_text FROM article_sentences s "
-            "JOIN article_blocks b ON b.id = s.block_id ORDER BY s.article_id, s.version, s.position"
+            "SELECT s.id, s.text, s.block_kind, b.text AS block_text, coalesce(h.text, '') AS heading "
+            "FROM article_sentences s JOIN article_blocks b ON b.id = s.block_id "
+            "LEFT JOIN article_blocks h ON h.id = b.heading_id ORDER BY s.article_id, s.version, s.position"
         )
     )
     db.execute("DELETE FROM claim_mentions WHERE claim_id IN (SELECT id FROM claims WHERE status = 'active')")
@@ -85,19 +98,20 @@ def rematch_sentences(db: sqlite_utils.Database, classifier: SentenceClassifier,
 
 def classify_sentences(db: sqlite_utils.Database, classifier: SentenceClassifier, sentences: list[dict],
                        now: str) -> tuple[int, int]:
-    """Label each sentence ({id, text, block_kind, block_text}) and record the claims it makes.
+    """Label each sentence ({id, text, block_kind, block_text, heading}) and record the claims it makes.
 
     Returns (claim sentences, claim sentences matching no canonical claim). Run it in a transaction.
     """
     labels, mentions = [], []
     claim_count = unmatched = 0
     for sentence in sentences:
-        decided = classifier.classify(sentence["text"], sentence["block_kind"], sentence["block_text"])
+        decided = classifier.classify(sentence["text"], sentence["block_kind"], sentence["block_text"],
+                                      sentence.get("heading") or "")
         labels.append((decided.label, decided.reason, int(decided.hedged), json.dumps(decided.hedges),
                        decided.category, sentence["id"]))
         mentions.extend(
             {"sentence_id": sentence["id"], "claim_id": match.claim_id, "rank": rank, "score": match.score,
-             "method": match.method, "evidence": match.evidence, "matched_at": now}
+             "method": match.method, "evidence": match.evidence, "matched_at": now, "polarity": match.polarity}
             for rank, match in enumerate(decided.matches, start=1)
         )
         if decided.label == "claim":
@@ -122,11 +136,12 @@ def classifier_for(db: sqlite_utils.Database) -> tuple[SentenceClassifier, int]:
     claims = active_claims(db)
     loaded = 0
     if not claims and CLAIMS.exists():
-        loaded = len(load_claims(db, load_catalog(CLAIMS)).added)
+        catalog = read_catalog(CLAIMS)
+        loaded = len(load_claims(db, catalog.claims, categories=catalog.categories).added)
         claims = active_claims(db)
     if not claims:
         raise TrackerError("no claims loaded; run `tracker claims load db/claims.yml` first")
-    return SentenceClassifier(claims), loaded
+    return SentenceClassifier(claims, stored_categories(db)), loaded
 
 
 # ---- reading: what the listings show ----

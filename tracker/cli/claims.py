@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..claims.catalog import load_catalog
+from ..claims.catalog import read_catalog
 from ..claims.store import claim_listing, load_claims, unmatched_sentences
 from ..core import paths
 from ..link.summary import claim_summaries, summary_line
@@ -24,10 +24,10 @@ def claims_load(ctx, path):
 
     A claim no longer in the file is retired: kept with its mentions and links, not deleted.
     """
-    catalog = load_catalog(path)
-    result = load_claims(open_database(ctx), catalog)
+    catalog = read_catalog(path)
+    result = load_claims(open_database(ctx), catalog.claims, categories=catalog.categories)
     click.echo(
-        f"{len(catalog)} claims in {path}: {len(result.added)} new, {len(result.changed)} changed, "
+        f"{len(catalog.claims)} claims in {path}: {len(result.added)} new, {len(result.changed)} changed, "
         f"{result.unchanged} unchanged, {len(result.revived)} back from retirement, {len(result.retired)} retired"
     )
     for claim_id in result.retired:

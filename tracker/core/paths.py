@@ -33,6 +33,9 @@ BIBLIOGRAPHY = DATA / "kratom_bibliography.tsv"
 METADATA = DATA / "metadata.yml"
 TEMPLATES = DATA / "templates"
 GOLD = ROOT / "tests" / "gold" / "article_sentences.tsv"
+# Development articles no one here wrote, with our own labels (tests/gold/README.md); ../shared beside the checkout.
+DEV_GOLD = ROOT / "tests" / "gold" / "dev_article_sentences.tsv"
+DEV_ARTICLES = ROOT.parent / "shared" / "articles-dev"
 
 
 def shown(path: Path) -> str:

@@ -289,15 +289,23 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         retired_at    text
         topic         text         What a paper must be about to bear on the claim, for or against (JSON list of terms)
         findings      text         Kinds of result that support or contradict the claim (JSON), for suggestions
+        opposite_rules text        JSON list of rules recognising a sentence that asserts the opposite
     """, indexes=[["category"], ["status"]]),
+    _table("claim_categories", "name", """
+        name         text
+        position     int          Order in db/claims.yml: an unmatched sentence takes the first category whose words it has
+        description  text
+        words        text         JSON list of terms
+    """),
     _table("claim_mentions", ("sentence_id", "claim_id"), """
         sentence_id  text
         claim_id     text
         rank         int          1 = the best match for the sentence
         score        real
-        method       text         rule or lexical
+        method       text         rule, opposite (a rule for the opposite assertion held) or lexical
         evidence     text         The terms that matched
         matched_at   text
+        polarity     text         asserts, or denies: the sentence says the opposite of the claim
     """, indexes=[["claim_id"]],
         foreign_keys=[("sentence_id", "article_sentences", "id"), ("claim_id", "claims", "id")]),
     # ---- links between claims and papers (tracker/link) ----

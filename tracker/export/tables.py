@@ -14,7 +14,6 @@ from typing import Iterator
 
 import sqlite_utils
 
-from ..claims.catalog import CATEGORIES
 from ..core.errors import TrackerError
 from ..core.urls import doi_url, pubmed_url
 from ..core.vocabulary import LEVELS, STANCES
@@ -186,7 +185,9 @@ def check_filters(db: sqlite_utils.Database, table: Table, filters: Filters) -> 
     unknown = [c for c in filters.claims if c not in known]
     if unknown:
         raise TrackerError(f"no claim {', '.join(repr(c) for c in unknown)}; `tracker claims list --all` shows the ids")
-    for values, allowed, option in ((filters.categories, CATEGORIES, "--category"),
+    categories = tuple(row[0] for row in db.execute(
+        "SELECT name FROM claim_categories UNION SELECT category FROM claims ORDER BY 1"))  # as db/claims.yml has them
+    for values, allowed, option in ((filters.categories, categories, "--category"),
                                     (filters.stances, STANCES + (UNDECIDED,), "--stance"),
                                     (filters.levels, LEVELS, "--level")):
         wrong = [v for v in values if v not in allowed]

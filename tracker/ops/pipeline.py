@@ -23,7 +23,7 @@ import sqlite_utils
 
 from ..articles.source import article_id_for, expand_inputs, read_article
 from ..articles.store import add_article
-from ..claims.catalog import load_catalog
+from ..claims.catalog import read_catalog
 from ..claims.store import active_claims, classifier_for, load_claims, sentence_handler
 from ..core import paths
 from ..core.errors import PubMedError, TrackerError
@@ -109,9 +109,9 @@ def _bibliography(run: Run) -> None:
 
 
 def _catalog(run: Run) -> None:
-    catalog = load_catalog(paths.CLAIMS)
-    result = load_claims(run.db, catalog)
-    run.say(f"{len(catalog)} claims in {paths.shown(paths.CLAIMS)}: {len(result.added)} new, "
+    catalog = read_catalog(paths.CLAIMS)
+    result = load_claims(run.db, catalog.claims, categories=catalog.categories)
+    run.say(f"{len(catalog.claims)} claims in {paths.shown(paths.CLAIMS)}: {len(result.added)} new, "
             f"{len(result.changed)} changed, {len(result.retired)} retired")
 
 
