@@ -287,7 +287,7 @@ def test_report_for_an_article_starts_with_its_scorecard(built, tmp_path):  # no
                                       "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert text.startswith("# Web article on kratom, opioid withdrawal and the liver: its claims against")
+    assert text.startswith("# Untitled article: Kratom Effects on Liver: What Research Says: its claims against")  # index.yml
     assert re.search(r"\| Kratom has liver-protective \(hepatoprotective\) properties\. \(`liver-protective`\) "
                      r"\| Contradicted \| contradicted by 7 human", text)
     scorecard = text[text.index("## Scorecard"):text.index("## The claims, one by one")]

@@ -39,6 +39,14 @@ class Document:
     text: str  # plain text, one block per line
     title: str | None = None
     headings: list[str] = field(default_factory=list)  # lines the source marked as headings
+    # What the page says of itself (HTML metadata, Open Graph, JSON-LD), or db/articles/index.yml:
+    url: str | None = None  # the page's own (canonical) address
+    site: str | None = None
+    author: str | None = None
+    published: str | None = None  # YYYY-MM-DD
+
+    def known(self) -> dict:
+        return {"url": self.url, "site": self.site, "author": self.author, "published": self.published}
 
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -50,23 +58,36 @@ def is_url(source: str) -> bool:
     return bool(_URL.match(source))
 
 
-def expand_inputs(inputs) -> list[tuple[str, str | None]]:
-    """Inputs as (path or URL, note). A folder stands for its article files, with notes from its index.yml."""
+INDEX_FIELDS = ("note", "title", "url", "site", "author", "published")
+
+
+def expand_inputs(inputs) -> list[tuple[str, dict]]:
+    """Inputs as (path or URL, what is known of it). A folder stands for its article files, with what its
+    index.yml says of each (note, title, url, site, author, published), by id (the file name without suffix)."""
     expanded = []
     for item in inputs:
         path = Path(item)
         if is_url(item) or not path.is_dir():
-            expanded.append((item, None))
+            expanded.append((item, {}))
             continue
-        notes = {}
+        known = {}
         if (path / INDEX_FILE).exists():
-            entries = read_yaml_list(path / INDEX_FILE, "articles", "notes on the folder's articles, by id")
-            notes = {str(e["id"]): str(e.get("note") or "").strip() for e in entries if isinstance(e, dict)}
+            entries = read_yaml_list(path / INDEX_FILE, "articles", "what is known of the folder's articles, by id")
+            known = {str(e["id"]): {k: " ".join(str(e[k]).split()) for k in INDEX_FIELDS if e.get(k)}
+                     for e in entries if isinstance(e, dict) and e.get("id")}
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.name.lower() != "readme.md")
         if not files:
             raise InputError(f"{path}: no article files (.txt, .md, .html) in this folder")
-        expanded.extend((str(p), notes.get(p.stem)) for p in files)
+        expanded.extend((str(p), known.get(p.stem, {})) for p in files)
     return expanded
+
+
+def with_known(document: Document, known: dict) -> Document:
+    """The document with what an index says of it filled in (the index is a person's word, so it wins)."""
+    for name in ("title", "url", "site", "author", "published"):
+        if known.get(name):
+            setattr(document, name, known[name])
+    return document
 
 
 def read_article(source: str) -> "Document":
@@ -74,12 +95,28 @@ def read_article(source: str) -> "Document":
     return fetch_article(source) if is_url(source) else read_article_file(source)
 
 
-def article_id_for(source: str) -> str:
-    """A readable, stable id: the file name without suffix, or host and path of a URL."""
+ID_MAX_CHARS = 60
+
+
+def slug(text: str, limit: int = ID_MAX_CHARS) -> str:
+    """Lowercase words joined by '-', cut at a word boundary."""
+    words = re.sub(r"[^a-z0-9]+", " ", text.lower().replace("'", "").replace("’", "")).split()
+    out = ""
+    for word in words:
+        if len(out) + len(word) + 1 > limit:
+            break
+        out = f"{out}-{word}" if out else word
+    return out or (words[0][:limit] if words else "")
+
+
+def article_id_for(source: str, document: Document | None = None) -> str:
+    """A readable id: for a page, a slug of its title, else of the URL's last path segment (else its
+    host); for a file, its name without suffix (the name a person gave it)."""
     if re.match(r"(?i)^https?://", source):
         parts = urlsplit(source)
-        slug = re.sub(r"[^a-z0-9]+", "-", (parts.netloc + parts.path).lower()).strip("-")
-        return slug[:80] or "article"
+        segments = [p for p in parts.path.split("/") if p]
+        last = re.sub(r"\.(?:html?|php|aspx?)$", "", segments[-1]) if segments else ""
+        return (slug(document.title) if document and document.title else "") or slug(last) or slug(parts.netloc) or "article"
     return Path(source).stem
 
 
@@ -233,7 +270,7 @@ def _from_html(html: str, where: str) -> Document:
     )
     if not markdown or len(markdown.split()) < MIN_PAGE_WORDS:
         raise InputError(f"{where}: no main text found in the page (is it an article?)")
-    metadata = trafilatura.extract_metadata(html)
+    metadata = trafilatura.extract_metadata(html)  # <meta>, Open Graph and JSON-LD, in that library's order
     plain, headings, title = markdown_to_text(markdown)
     page_title = metadata.title if metadata and metadata.title else None
     if page_title and not title:
@@ -241,7 +278,16 @@ def _from_html(html: str, where: str) -> Document:
         plain = page_title + "\n\n" + plain
         headings = [page_title] + headings
         title = page_title
-    return _checked(Document(where, "text/html", plain, title, headings))
+    document = Document(where, "text/html", plain, title, headings)
+    if metadata:
+        document.url = metadata.url if metadata.url and is_url(metadata.url) else None
+        document.site = metadata.sitename or metadata.hostname or None
+        document.author = metadata.author or None
+        document.published = metadata.date if metadata.date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", metadata.date) else None
+    if is_url(where):
+        document.url = document.url or where
+        document.site = document.site or urlsplit(where).hostname
+    return _checked(document)
 
 
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -52,8 +52,11 @@ def add_article(
         if existing:
             current = db["article_versions"].get((article_id, existing["current_version"]))
             if current["content_hash"] == digest:
-                if note and note != existing.get("note"):
-                    db["articles"].update(article_id, {"note": note})
+                # What is known of it may have grown (a note, an index.yml title) though the text has not.
+                known = {"note": note, "title": document.title, **document.known()}
+                changed = {k: v for k, v in known.items() if v and v != existing.get(k)}
+                if changed:
+                    db["articles"].update(article_id, changed)
                 return AddResult(article_id, "unchanged", existing["current_version"])
             version, status = existing["versions"] + 1, "new-version"
             db.execute("UPDATE article_versions SET is_current = 0 WHERE article_id = ?", [article_id])
@@ -74,7 +77,7 @@ def _store_version(db, document: Document, article_id: str, version: int, struct
     db["articles"].upsert(
         {
             "id": article_id,
-            "title": structure.title or document.title,
+            "title": document.title or structure.title,  # the source's (or index.yml's) title, else a title line
             "source": document.source,
             "note": note if note is not None else existing.get("note"),
             "content_type": document.content_type,
@@ -82,6 +85,7 @@ def _store_version(db, document: Document, article_id: str, version: int, struct
             "versions": version,
             "first_added": existing.get("first_added") or now,
             "last_changed": now,
+            **{name: value or existing.get(name) for name, value in document.known().items()},
         },
         pk="id",
     )
@@ -133,6 +137,12 @@ def _store_structure(db, article_id: str, version: int, structure: Structure) ->
 def _heading_text(structure: Structure, block: int) -> str:
     section = structure.blocks[block].section
     return structure.blocks[section].text if section is not None else ""
+
+
+def article_id_of_source(db: sqlite_utils.Database, source: str) -> str | None:
+    """The id of the article last added from this path or URL, so that adding it again makes a new version."""
+    row = db.execute("SELECT id FROM articles WHERE source = ? ORDER BY last_changed DESC LIMIT 1", [source]).fetchone()
+    return row[0] if row else None
 
 
 def article_name(row: dict) -> str:

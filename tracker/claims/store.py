@@ -186,7 +186,8 @@ def article_sentences(db: sqlite_utils.Database, article_id: str, version: int |
     if article is None:
         raise TrackerError(f"no article {article_id!r}; `tracker articles list` shows what is stored")
     version = version or article[0]
-    sql = """SELECT s.*, (SELECT group_concat(claim_id || ' ' || printf('%.2f', score) || ' ' || method, '; ')
+    sql = """SELECT s.*, (SELECT group_concat(CASE WHEN polarity = 'denies' THEN 'NOT ' ELSE '' END || claim_id || ' '
+                                            || printf('%.2f', score) || ' ' || method, '; ')
                            FROM (SELECT * FROM claim_mentions m WHERE m.sentence_id = s.id ORDER BY rank)) AS matched
              FROM article_sentences s WHERE article_id = ? AND version = ?"""
     params: list = [article_id, version]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..articles.source import article_id_for, expand_inputs, read_article
-from ..articles.store import add_article
+from ..articles.source import article_id_for, expand_inputs, read_article, with_known
+from ..articles.store import add_article, article_id_of_source
 from ..claims.catalog import read_catalog
 from ..claims.evaluate import evaluate, read_gold
 from ..claims.store import (
@@ -29,7 +29,8 @@ def articles():
 
 @articles.command("add")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--id", "article_id", help="The article's id (only with a single input). Default: file name or URL slug.")
+@click.option("--id", "article_id", help="The article's id (only with a single input). Default: the file name; for a "
+              "page, a slug of its title (else of its URL); the same id again for a source added before.")
 @click.option("--note", help="What is known of the article (origin, date); stored with it.")
 @click.pass_context
 def articles_add(ctx, inputs, article_id, note):
@@ -47,10 +48,11 @@ def articles_add(ctx, inputs, article_id, note):
     if loaded:
         click.echo(f"Loaded the claim catalog {paths.shown(paths.CLAIMS)} ({loaded} claims)", err=True)
     failures = 0
-    for source, folder_note in expand_inputs(inputs):
+    for source, known in expand_inputs(inputs):
         try:
-            result = add_article(database, read_article(source), article_id or article_id_for(source),
-                                 sentence_handler(classifier), note or folder_note)
+            document = with_known(read_article(source), known)
+            chosen = article_id or article_id_of_source(database, source) or article_id_for(source, document)
+            result = add_article(database, document, chosen, sentence_handler(classifier), note or known.get("note"))
         except TrackerError as error:
             failures += 1
             click.echo(f"Error: {error}", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..claims.catalog import read_catalog
+from ..claims.propose import proposals
 from ..claims.store import claim_listing, load_claims, unmatched_sentences
 from ..core import paths
 from ..link.summary import claim_summaries, summary_line
@@ -56,6 +57,26 @@ def claims_unmatched(ctx):
         click.echo("Every claim sentence matches a canonical claim.")
     for row in rows:
         click.echo(f"{row['id']} ({row['category'] or 'no category'}): {row['text']}")
+
+
+@claims.command("propose")
+@click.pass_context
+def claims_propose(ctx):
+    """Propose catalog entries for claim sentences that match no canonical claim.
+
+    The sentences are grouped by what they say (category and shared words); each group is printed
+    as a db/claims.yml entry (statement, category, suggested PubMed query, match rule) with the
+    sentences it stands for. Nothing is added: to accept one, edit it and paste it into
+    db/claims.yml, then run `tracker claims load`.
+    """
+    found = proposals(open_database(ctx))
+    if not found:
+        click.echo("Every claim sentence matches a canonical claim; nothing to propose.")
+        return
+    click.echo(f"# {len(found)} proposed claims for db/claims.yml (under 'claims:'); review each before adding it.")
+    for proposal in found:
+        click.echo("")
+        click.echo(proposal.as_yaml(), nl=False)
 
 
 @claims.command("summary")

@@ -227,8 +227,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     """),
     # ---- articles (tracker/articles) and their claims (tracker/claims) ----
     _table("articles", "id", """
-        id               text         The file name without suffix, or a slug of the URL
-        title            text
+        id               text         The file name without suffix, a slug of a page's title or URL, or --id
+        title            text         As the article or db/articles/index.yml gives it
         source           text         Path or URL it was added from
         note             text         What is known of it (db/articles/index.yml)
         content_type     text
@@ -236,6 +236,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         versions         int
         first_added      text
         last_changed     text
+        url              text         The page's own address (canonical link, Open Graph, JSON-LD), or as index.yml gives it
+        site             text         The site's name, else its host
+        author           text         As the page names it
+        published        text         Publication date the page gives (YYYY-MM-DD)
     """),
     _table("article_versions", ("article_id", "version"), """
         article_id    text

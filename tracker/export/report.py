@@ -38,7 +38,8 @@ def _claims(db: sqlite_utils.Database, filters: Filters) -> list[dict]:
 
 def _mentions(db: sqlite_utils.Database, claim_id: str) -> list[dict]:
     return list(db.query(
-        "SELECT a.id AS article_id, a.title AS article_title, s.text AS sentence FROM claim_mentions m "
+        "SELECT a.id AS article_id, a.title AS article_title, s.text AS sentence, "
+        "coalesce(m.polarity, 'asserts') AS polarity FROM claim_mentions m "
         "JOIN article_sentences s ON s.id = m.sentence_id AND s.is_current = 1 JOIN articles a ON a.id = s.article_id "
         "WHERE m.claim_id = ? ORDER BY a.id, s.position", [claim_id]))
 
@@ -83,11 +84,12 @@ def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
             f"{claim['mentions']} mention, {claim['unrelated']} unrelated, {claim['undecided']} undecided; "
             f"{claim['human']} human, {claim['animal_or_in_vitro']} animal or in vitro.\n\n")
         mentions = _mentions(db, claim["claim_id"])
-        handle.write("**Where the articles make it:**" + ("" if mentions else " no article sentence matched.") + "\n\n")
+        handle.write("**Where the articles make it (or deny it):**" + ("" if mentions else " no article sentence matched.") + "\n\n")
         for mention in mentions:
             source = (f"*{markdown_text(mention['article_title'])}*" if mention["article_title"]
                       else f"article `{mention['article_id']}`")
-            handle.write(f"- {source}: \u201c{markdown_text(mention['sentence'])}\u201d\n")
+            opposite = " (says the opposite)" if mention["polarity"] == "denies" else ""
+            handle.write(f"- {source}{opposite}: \u201c{markdown_text(mention['sentence'])}\u201d\n")
         if mentions:
             handle.write("\n")
         _write_evidence(db, claim["claim_id"], filters, handle, candidates)

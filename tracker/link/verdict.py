@@ -147,14 +147,19 @@ def claim_evidence(db: sqlite_utils.Database, claim_id: str) -> list[dict]:
 def article_scorecard(db: sqlite_utils.Database, article_id: str) -> dict:
     """The article's claims against the literature: each claim it makes with its verdict, and how
     many fall in each verdict kind."""
-    claim_ids = [r["claim_id"] for r in db.query(
-        "SELECT DISTINCT m.claim_id FROM claim_mentions m JOIN article_sentences s ON s.id = m.sentence_id "
-        "WHERE s.article_id = ? AND s.is_current = 1", [article_id])]
+    # A claim the article only denies ("without the risk of addiction") is listed as what it says:
+    # the opposite of the claim, against the same evidence.
+    said = {r["claim_id"]: r["denies_only"] for r in db.query(
+        "SELECT m.claim_id, min(coalesce(m.polarity, 'asserts') = 'denies') AS denies_only FROM claim_mentions m "
+        "JOIN article_sentences s ON s.id = m.sentence_id WHERE s.article_id = ? AND s.is_current = 1 "
+        "GROUP BY m.claim_id ORDER BY min(s.position)", [article_id])}
     claims = []
-    for claim_id in claim_ids:
+    for claim_id, denies_only in said.items():
         statement = db.execute("SELECT statement FROM claims WHERE id = ?", [claim_id]).fetchone()
+        statement = statement[0] if statement else claim_id
         verdict = verdict_of(claim_evidence(db, claim_id))
-        claims.append({"claim_id": claim_id, "statement": statement[0] if statement else claim_id, "verdict": verdict})
+        claims.append({"claim_id": claim_id, "verdict": verdict, "denies": bool(denies_only),
+                       "statement": f"The article says the opposite of: {statement}" if denies_only else statement})
     order = list(KINDS)
     claims.sort(key=lambda c: (order.index(c["verdict"].kind), c["claim_id"]))
     tally = {kind: sum(1 for c in claims if c["verdict"].kind == kind) for kind in order}

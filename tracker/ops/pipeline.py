@@ -21,7 +21,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from ..articles.source import article_id_for, expand_inputs, read_article
+from ..articles.source import article_id_for, expand_inputs, read_article, with_known
 from ..articles.store import add_article
 from ..claims.catalog import read_catalog
 from ..claims.store import active_claims, classifier_for, load_claims, sentence_handler
@@ -117,8 +117,9 @@ def _catalog(run: Run) -> None:
 
 def _articles(run: Run) -> None:
     classifier, _ = classifier_for(run.db)
-    results = [add_article(run.db, read_article(source), article_id_for(source), sentence_handler(classifier), note)
-               for source, note in expand_inputs([str(paths.ARTICLES)])]
+    results = [add_article(run.db, with_known(read_article(source), known), article_id_for(source),
+                           sentence_handler(classifier), known.get("note"))
+               for source, known in expand_inputs([str(paths.ARTICLES)])]
     changed = [r for r in results if r.status != "unchanged"]
     run.say(f"{len(results)} articles in {paths.shown(paths.ARTICLES)}: {len(changed)} added or changed")
 

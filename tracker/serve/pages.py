@@ -117,7 +117,8 @@ def claim_passages(db: sqlite_utils.Database, claim_id: str) -> list[dict]:
         "SELECT s.article_id, s.block_id, s.start, s.text, s.hedged, b.text AS block_text, b.start AS block_start, "
         "a.title, a.note FROM claim_mentions m JOIN article_sentences s ON s.id = m.sentence_id "
         "JOIN article_blocks b ON b.id = s.block_id JOIN articles a ON a.id = s.article_id "
-        "WHERE m.claim_id = ? AND s.is_current = 1 ORDER BY s.article_id, s.position", [claim_id])
+        "WHERE m.claim_id = ? AND s.is_current = 1 AND coalesce(m.polarity, 'asserts') = 'asserts' "
+        "ORDER BY s.article_id, s.position", [claim_id])  # a sentence denying the claim does not make it
     by_block: dict[str, dict] = {}
     for row in rows:
         block = by_block.setdefault(row["block_id"], {
@@ -229,10 +230,13 @@ def article_page(db: sqlite_utils.Database, article_id: str) -> dict | None:
         "WHERE s.article_id = ? AND s.is_current = 1 ORDER BY s.position", [article_id]))
     mentions: dict[str, list[dict]] = {}
     for row in db.query(
-            "SELECT m.sentence_id, m.claim_id, c.statement FROM claim_mentions m JOIN claims c ON c.id = m.claim_id "
+            "SELECT m.sentence_id, m.claim_id, c.statement, coalesce(m.polarity, 'asserts') AS polarity "
+            "FROM claim_mentions m JOIN claims c ON c.id = m.claim_id "
             "JOIN article_sentences s ON s.id = m.sentence_id WHERE s.article_id = ? AND s.is_current = 1 "
             "ORDER BY m.sentence_id, m.rank", [article_id]):
-        mentions.setdefault(row["sentence_id"], []).append({"id": row["claim_id"], "statement": row["statement"]})
+        says = row["statement"] if row["polarity"] == "asserts" else "says the opposite of: " + row["statement"]
+        mentions.setdefault(row["sentence_id"], []).append({"id": row["claim_id"], "statement": says,
+                                                            "denies": row["polarity"] == "denies"})
     blocks: list[dict] = []
     for sentence in sentences:
         if not blocks or blocks[-1]["id"] != sentence["block_id"]:

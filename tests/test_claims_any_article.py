@@ -1,0 +1,178 @@
+"""Claims from articles the catalog was not written from: polarity, several claims in a sentence,
+proposals for what the catalog lacks, what a page says of itself, and the measured figures."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tracker.articles.source import slug
+from tracker.claims.catalog import read_catalog
+from tracker.claims.classify import SentenceClassifier
+from tracker.claims.evaluate import evaluate, read_gold
+from tracker.core import paths
+
+from .support.pages import Pages
+
+REPO = Path(__file__).resolve().parents[1]
+CLAIMS = REPO / "db" / "claims.yml"
+DEV_ARTICLES = REPO.parent / "shared" / "articles-dev"
+needs_dev_articles = pytest.mark.skipif(not DEV_ARTICLES.is_dir(), reason="../shared/articles-dev is not beside the checkout")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    catalog = read_catalog(CLAIMS)
+    return SentenceClassifier(catalog.claims, catalog.categories)
+
+
+def readings(classifier, sentence: str) -> set[str]:
+    """The claims a sentence in a kratom paragraph makes ('id') or denies ('-id')."""
+    result = classifier.classify(sentence, "paragraph", "Kratom is a tree of Southeast Asia. " + sentence)
+    assert result.label == "claim", result.reason
+    return {m.claim_id if m.polarity == "asserts" else "-" + m.claim_id for m in result.matches}
+
+
+# The first four are the misses the issue quotes from real articles of the same family.
+@pytest.mark.parametrize("sentence, expected, never", [
+    ("It is popular for offering relief without the risk of addiction.", {"-dependence-risk"}, {"dependence-risk"}),
+    ("Research suggests moderate kratom use may be safe for the liver.", {"-liver-injury-long-term"},
+     {"liver-injury-long-term", "users-report-benefit"}),
+    ("Long-term use may lead to conditions like steatosis and hepatitis.", {"liver-injury-long-term"}, set()),
+    ("Kratom does not cause liver damage.", {"-liver-injury-long-term"}, {"liver-injury-long-term"}),
+    ("Kratom is non-addictive.", {"-dependence-risk"}, {"dependence-risk"}),
+    ("There is no evidence that kratom causes liver damage.", {"-liver-injury-long-term"}, {"liver-injury-long-term"}),
+    ("Kratom has no side effects.", {"-adverse-effects"}, {"adverse-effects"}),
+    # a comparison is neither the harm nor its absence: the claim that compares says it
+    ("Kratom has fewer side effects than opioids.", {"safer-than-opioids"}, {"adverse-effects", "-adverse-effects"}),
+    ("Kratom carries a lower risk of addiction than opioids.", {"lower-addiction-risk"},
+     {"dependence-risk", "-dependence-risk"}),
+    # double negation and 'not only' assert
+    ("While kratom is considered less addictive than opioids, it is not without risks of addiction.",
+     {"lower-addiction-risk", "dependence-risk"}, {"-dependence-risk"}),
+    ("Kratom is not only a pain reliever but also a stimulant.", {"analgesic", "stimulant-effects"}, {"-analgesic"}),
+])
+def test_polarity_is_read_and_never_reversed(classifier, sentence, expected, never):
+    found = readings(classifier, sentence)
+    assert expected <= found, found
+    assert not (never & found), found
+
+
+def test_a_sentence_is_matched_to_every_claim_it_makes(classifier):
+    found = readings(classifier, "Its alkaloids give pain relief through the opioid receptors, but heavy use carries "
+                                 "risks like fatty liver, hepatitis, and cirrhosis.")
+    assert {"analgesic", "opioid-receptor-interaction", "liver-injury-long-term"} <= found
+
+
+def test_list_items_completing_a_lead_in_about_kratom_are_claims(classifier):
+    item = classifier.classify("Eliminating pain", "list_item", "- Eliminating pain", heading="It’s capable of:")
+    assert item.label == "claim" and [m.claim_id for m in item.matches] == ["analgesic"]
+    symptom = classifier.classify("Nausea and Vomiting", "list_item", "- Nausea and Vomiting",
+                                  heading="Common withdrawal symptoms")
+    assert symptom.label == "other"
+
+
+def test_unmatched_claims_get_the_catalog_category(classifier):
+    result = classifier.classify("Kratom is legal in most parts of the world, though regulations vary.", "paragraph", "")
+    assert result.label == "claim" and result.matches == [] and result.category == "product-regulation"
+
+
+def test_categories_and_term_lists_come_from_the_catalog_file(tmp_path):
+    project = yaml.safe_load(CLAIMS.read_text(encoding="utf-8"))
+    project["categories"] = [c for c in project["categories"] if c["name"] != "liver"]
+    path = tmp_path / "claims.yml"
+    path.write_text(yaml.safe_dump(project, allow_unicode=True), encoding="utf-8")
+    from tracker.core.errors import InputError
+
+    with pytest.raises(InputError, match="category 'liver' is not one of the file's categories"):
+        read_catalog(path)
+    catalog = read_catalog(CLAIMS)
+    liver = next(c for c in catalog.claims if c.id == "liver-injury-long-term")
+    assert "cirrhosis" in " ".join(" ".join(rule) for rule in liver.match)  # @liver-injury expanded
+
+
+@needs_dev_articles
+def test_the_development_articles_meet_the_targets():
+    catalog = read_catalog(CLAIMS)
+    report = evaluate(read_gold(paths.DEV_GOLD), DEV_ARTICLES, catalog.claims, catalog.categories)
+    figures = report.as_dict()
+    assert figures["segmentation_misses"] == 0
+    assert figures["claim_recall"] >= 0.9, report.errors
+    assert figures["claim_matched_right"] >= 0.9, report.errors
+    assert figures["polarity_reversals"] == 0, report.errors
+
+
+def test_the_five_articles_keep_what_they_reached():
+    catalog = read_catalog(CLAIMS)
+    figures = evaluate(read_gold(paths.GOLD), paths.ARTICLES, catalog.claims, catalog.categories).as_dict()
+    assert figures["claim_recall"] >= 0.987 and figures["claim_precision"] >= 0.987
+    assert figures["claim_match_top1_accuracy"] >= 0.961 and figures["claim_match_set_recall"] >= 0.934
+    assert figures["polarity_reversals"] == 0
+
+
+@needs_dev_articles
+def test_proposals_group_unmatched_sentences_into_entries_a_person_can_paste(run, db, tmp_path):
+    before = hashlib.sha256(CLAIMS.read_bytes()).hexdigest()
+    assert run("articles", "add", DEV_ARTICLES).exit_code == 0
+    unmatched = {row["id"] for row in db.query(
+        "SELECT id FROM article_sentences s WHERE label = 'claim' AND NOT EXISTS "
+        "(SELECT 1 FROM claim_mentions m WHERE m.sentence_id = s.id)")}
+    assert unmatched
+    result = run("claims", "propose")
+    assert result.exit_code == 0, result.output
+    entries = yaml.safe_load(result.output.replace("CHOOSE-A-CATEGORY", "safety"))
+    covered = [line.split(":")[0].strip(" #") for line in result.output.splitlines() if line.startswith("  #   ")]
+    assert sorted(covered) == sorted(unmatched)  # every unmatched sentence in exactly one proposal
+    assert len(entries) < len(unmatched)  # some were grouped
+    project = yaml.safe_load(CLAIMS.read_text(encoding="utf-8"))
+    project["claims"] += entries
+    pasted = tmp_path / "claims.yml"
+    pasted.write_text(yaml.safe_dump(project, allow_unicode=True), encoding="utf-8")
+    assert len(read_catalog(pasted).claims) == len(project["claims"])  # each entry is a valid catalog entry
+    assert hashlib.sha256(CLAIMS.read_bytes()).hexdigest() == before  # nothing entered the catalog
+
+
+# A stand-in page made for this test around the opening of a real article (../shared/articles-dev,
+# whose README gives its address); the author and date are placeholders for the parser to find.
+PAGE_URL = "https://puritykratom.com/blogs/news/kratom-dosage-guide"
+
+
+def saved_page(author_and_date: bool = True) -> bytes:
+    text = (DEV_ARTICLES / "puritykratom_dosage_guide.txt").read_text(encoding="utf-8").split("\n")
+    body = "".join(f"<h1>{html.escape(line)}</h1>" if i == 0 else f"<p>{html.escape(line)}</p>"
+                   for i, line in enumerate(text) if line.strip())
+    meta = ('<meta name="author" content="Example Author">'
+            '<meta property="article:published_time" content="2024-03-05T10:00:00+00:00">') if author_and_date else ""
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{text[0]}</title>'
+            f'<link rel="canonical" href="{PAGE_URL}"><meta property="og:site_name" content="puritykratom.com">'
+            f'{meta}</head><body><article>{body}</article></body></html>').encode("utf-8")
+
+
+@needs_dev_articles
+def test_a_saved_page_keeps_what_it_says_of_itself(run, db, tmp_path):
+    path = tmp_path / "saved.html"
+    path.write_bytes(saved_page())
+    result = run("articles", "add", path)
+    assert result.exit_code == 0, result.output
+    article = next(db["articles"].rows)
+    assert article["id"] == "saved"  # a file keeps the name a person gave it
+    assert article["title"] == "Kratom Dosage Guide" and article["url"] == PAGE_URL
+    assert article["site"] == "puritykratom.com"
+    assert article["author"] == "Example Author" and article["published"] == "2024-03-05"
+
+
+@needs_dev_articles
+def test_a_page_gets_a_readable_id_from_its_title_and_keeps_it(run, db):
+    with Pages() as pages:
+        url = pages.add("/blogs/news/kratom-dosage-guide", saved_page(author_and_date=False))
+        first = run("articles", "add", url)
+        again = run("articles", "add", url)
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    rows = list(db["articles"].rows)
+    assert [r["id"] for r in rows] == [slug("Kratom Dosage Guide")] == ["kratom-dosage-guide"]
+    assert rows[0]["author"] is None and rows[0]["published"] is None and rows[0]["url"] == PAGE_URL
+    assert "unchanged" in again.output
