@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from ..core.paths import CLAIMS
-from ..core.yamlfile import load_yaml, read_yaml_list
+from ..core.yamlfile import read_yaml_file, read_yaml_list
 
 DEFAULT_CLAIMS = CLAIMS
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -125,8 +125,8 @@ def load_catalog(path: str | Path = DEFAULT_CLAIMS) -> list[Claim]:
 def read_catalog(path: str | Path = DEFAULT_CLAIMS) -> Catalog:
     """Read and check the whole catalog: categories, named terms and claims."""
     path = Path(path)
-    entries = read_yaml_list(path, "claims", "the claim catalog lives in db/claims.yml")
-    data = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    data = read_yaml_file(path, "the claim catalog lives in db/claims.yml")
+    entries = read_yaml_list(path, "claims", "the claim catalog lives in db/claims.yml", data)
     terms = _terms(data.get("terms") or {}, str(path))
     categories = _categories(data.get("categories"), str(path))
     names = {c.name for c in categories}

@@ -24,12 +24,10 @@ from ..core.files import reading
 from ..core.paths import GOLD
 from .catalog import Category, Claim
 from .classify import SentenceClassifier
+from .match import ASSERTS, DENIES
 
 DEFAULT_GOLD = GOLD
 LABELS = ("claim", "advice", "heading", "question", "other")
-
-
-ASSERTS, DENIES = "asserts", "denies"
 
 
 @dataclass(frozen=True)

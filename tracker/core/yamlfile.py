@@ -39,11 +39,18 @@ def load_yaml(text: str, where: str):
         raise InputError(f"{where}: not valid YAML: {error}") from None
 
 
-def read_yaml_list(path: str | Path, key: str, where_it_lives: str) -> list:
-    """The list under `key` in a YAML file; refuses a missing, undecodable or malformed file, or an empty list."""
+def read_yaml_file(path: str | Path, where_it_lives: str):
+    """A YAML file's content; refuses a missing, undecodable or malformed file."""
     path = Path(path)
     with reading(path, where_it_lives):
-        data = load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
+        return load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
+
+
+def read_yaml_list(path: str | Path, key: str, where_it_lives: str, data=None) -> list:
+    """The list under `key` in a YAML file (or in its `data`, already read); refuses a missing,
+    undecodable or malformed file, or an empty list."""
+    path = Path(path)
+    data = read_yaml_file(path, where_it_lives) if data is None else data
     entries = data.get(key) if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: expected a '{key}:' list with at least one entry")
