@@ -3,11 +3,11 @@
 import gzip
 import json
 import shutil
-import zlib
 
 import pytest
 
 from tracker.core.errors import InputError
+from tracker.papers.compress import decompress_raw
 from tracker.papers.load import load_file, reparse
 from tracker.papers.seed import load_seed
 
@@ -34,8 +34,10 @@ def test_load_stores_every_piece(db, fixtures):
     assert db["authors"].count_where("pmid = 27797938") == 22
     assert db["mesh_headings"].count_where("pmid = 27797938 and major_topic = 1") >= 3
     assert db["comments_corrections"].count_where("pmid = 27797938 and ref_type = 'CommentIn'") == 1
-    raw = zlib.decompress(db["raw_records"].get(27797938)["compressed"])
+    stored = db["raw_records"].get(27797938)
+    raw = decompress_raw(stored["codec"], stored["compressed"])
     assert raw.startswith(b"<PubmedArticle") and b"TERT" in raw
+    assert raw in (fixtures / "biopython_entrez/pubmed4.xml").read_bytes()  # the file's own bytes, not re-serialised
 
 
 def test_loading_the_same_file_twice_changes_nothing(db, fixtures):

@@ -12,7 +12,7 @@ from ..core.errors import PubMedUnreachable, TrackerError
 from ..ops.lock import sync_lock
 from ..ops.status import summary_text
 from ..papers.client import EutilsClient
-from ..papers.load import load_file, reparse
+from ..papers.load import DEFAULT_WORKERS, load_file, reparse
 from ..papers.searches import load_searches, select_searches
 from ..papers.seed import load_seed
 from ..papers.sync import FETCH_BATCH, sync_searches
@@ -58,20 +58,25 @@ def seed_command(ctx, path: Path):
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--workers", type=click.IntRange(1, 64), default=DEFAULT_WORKERS, show_default=True,
+              help="Processes that parse XML while this one writes (1: parse here). Beyond 2, the writer is the limit.")
 @quiet_option()
 @click.pass_context
-def load(ctx, files, quiet: bool):
+def load(ctx, files, workers: int, quiet: bool):
     """Load PubMed files: efetch or baseline XML (.xml, .xml.gz) or MEDLINE text (.nbib, .txt).
 
     Each file is stored whole or not at all; loading a file twice changes nothing.
-    All files are tried; the exit code is 1 if any failed.
+    All files are tried; the exit code is 1 if any failed. To load many baseline files
+    faster, run one `tracker load` per database shard, or load files one after another:
+    one file is parsed by --workers processes and written by one.
     """
     database = open_database(ctx)
     progress = Progress(quiet)
     failed = 0
     for path in files:
         try:
-            stats = load_file(database, path, progress=lambda s, p=path: progress.show(f"{p}: {s.records} records read"))
+            stats = load_file(database, path, workers=workers,
+                              progress=lambda s, p=path: progress.show(f"{p}: {s.records} records read"))
         except TrackerError as error:
             progress.done()
             click.echo(f"Error: {error}; nothing from this file was stored.", err=True)

@@ -156,8 +156,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     _table("raw_records", "pmid", """
         pmid        int
         format      text         pubmed-xml or medline
-        compressed  blob         The record as received, zlib
+        compressed  blob         The record as received, compressed by its codec
         stored_at   text
+        codec       text         How `compressed` is compressed: zstd, or NULL for zlib (what earlier versions wrote)
     """, foreign_keys=_PAPER_CHILD),
     _table("paper_evidence", "pmid", """
         pmid          int
@@ -554,14 +555,28 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 
 # ---- rows: a value as its column stores it ----
 
+# One encoder, built once: json.dumps with a keyword argument builds a new one on every call.
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json(value):
+    return None if value is None else _encode_json(value)
+
+
+def _json_or_null(value):
+    return _encode_json(value) if value else None
+
+
+def _flag(value):
+    return int(bool(value))
+
+
+_CONVERT = {JSON: _json, JSON_OR_NULL: _json_or_null, FLAG: _flag}
+
+
 def stored_value(value, column_type):
-    if column_type is JSON:
-        return None if value is None else json.dumps(value, ensure_ascii=False)
-    if column_type is JSON_OR_NULL:
-        return json.dumps(value, ensure_ascii=False) if value else None
-    if column_type is FLAG:
-        return int(bool(value))
-    return value
+    convert = _CONVERT.get(column_type)
+    return convert(value) if convert else value
 
 
 def insert_sql(table_name: str, verb: str = "INSERT") -> str:
@@ -571,6 +586,17 @@ def insert_sql(table_name: str, verb: str = "INSERT") -> str:
         verb, table_name, ", ".join(f"[{n}]" for n in names), ", ".join("?" for _ in names))
 
 
+# Each table's column names, and the positions and converters of those that convert: rows are built
+# per record in a load, so this is the loader's inner loop.
+_ROW_SPEC = {table.name: (tuple(c.name for c in table.columns),
+                          tuple((i, _CONVERT[c.type]) for i, c in enumerate(table.columns) if c.type in _CONVERT))
+             for table in TABLES.values()}
+
+
 def to_row(table_name: str, values: dict) -> tuple:
     """A dict keyed by column name as a tuple in the declared order; absent columns are NULL."""
-    return tuple(stored_value(values.get(c.name), c.type) for c in TABLES[table_name].columns)
+    names, conversions = _ROW_SPEC[table_name]
+    row = list(map(values.get, names))
+    for position, convert in conversions:
+        row[position] = convert(row[position])
+    return tuple(row)

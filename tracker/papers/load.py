@@ -2,14 +2,21 @@
 
 Each file is stored in one transaction: it lands whole or not at all, and a failure
 names the file and the line. Every attempt is recorded in `load_runs`.
+
+XML is cut into runs of whole records (split.py) that worker processes parse while this
+process writes them, in file order, in the same transaction. A file the cutting is not sure of
+is read instead by the streaming parser in this process, which names the line of any error.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import multiprocessing
 import os
 import zlib
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -21,14 +28,18 @@ from lxml import etree
 from ..core.clock import utc_now
 from ..core.errors import InputError
 from ..core.sniff import looks_like_html
+from .compress import CODEC, compress_raw, decompress_raw
 from .evidence import refresh_evidence_levels
 from .medline import iter_medline_records, parse_medline_record
 from .parse import iter_xml_records, parse_record_xml
 from .records import ParsedRecord
+from .split import NotSplittable, parse_run, record_runs
 from .store import SaveStats, save_records
 
 BATCH_SIZE = 500
 GZIP_MAGIC = b"\x1f\x8b"
+# Two parsers keep one writer busy on a 2-core machine; more cores add little, as the writer is then the limit.
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 
 def _sniff(head: bytes) -> str:
@@ -104,31 +115,81 @@ def _batches(records: Iterator[ParsedRecord], size: int) -> Iterator[list]:
         yield batch
 
 
+def _split_batches(path: Path, workers: int) -> Iterator[list]:
+    """The records of an XML file, a run at a time, parsed by `workers` processes (here when 1).
+
+    At most two runs per worker are in flight, so memory stays flat however large the file.
+    """
+    with _open_binary(path) as handle:
+        runs = _readable(record_runs(handle))
+        if workers <= 1:
+            yield from (parse_run(run) for run in runs)
+            return
+        context = multiprocessing.get_context("fork")  # the workers need nothing but this module
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending: deque = deque()
+            try:
+                for run in runs:
+                    pending.append(pool.submit(parse_run, run))
+                    if len(pending) >= 2 * workers:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+
+def _readable(runs: Iterator[bytes]) -> Iterator[bytes]:
+    """A file that fails to read (a truncated gzip file) is left to the streaming parser, which says why."""
+    try:
+        yield from runs
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise NotSplittable(str(error)) from None
+
+
+def _store(db, batches: Iterator[list], progress) -> SaveStats:
+    """Every batch in one transaction: the file lands whole or not at all."""
+    total = SaveStats()
+    with db.atomic():
+        for batch in batches:
+            stats = save_records(db, batch)
+            stats.pmids = []  # a whole baseline file's PMIDs are not worth keeping in memory
+            total.add(stats)
+            if progress:
+                progress(total)
+    return total
+
+
 def load_file(
     db: sqlite_utils.Database,
     path: str | os.PathLike,
     progress: Callable[[SaveStats], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    workers: int = DEFAULT_WORKERS,
+    split: bool = True,
 ) -> SaveStats:
     """Load one PubMed file. All or nothing: on error the database is as it was, but for `load_runs`.
 
     The attempt is recorded as "running" before anything is read, so a load killed midway is
-    still there to see; a load that fails (or is interrupted) says why.
+    still there to see; a load that fails (or is interrupted) says why. `workers`: processes
+    that parse XML beside this one (1: all in this process); `split=False` reads XML with the
+    streaming parser alone, as the fast path does when it gives up.
     """
     path = Path(path)
     with db.atomic():
         run_id = db["load_runs"].insert({"path": str(path), "status": "running", "started_at": utc_now()}).last_pk
-    total = SaveStats()
     run_format = None
     try:
         run_format = detect_format(path)
-        with db.atomic():
-            for batch in _batches(iter_file_records(path), batch_size):
-                stats = save_records(db, batch)
-                stats.pmids = []  # a whole baseline file's PMIDs are not worth keeping in memory
-                total.add(stats)
-                if progress:
-                    progress(total)
+        total = None
+        if run_format == "xml" and split:
+            try:
+                total = _store(db, _split_batches(path, workers), progress)
+            except NotSplittable:
+                total = None  # rolled back; the streaming parser reads it, and names any error's line
+        if total is None:
+            total = _store(db, _batches(iter_file_records(path), batch_size), progress)
     except BaseException as error:  # Ctrl-C and a full disk too: recorded as failed, then passed on
         reason = str(error) if isinstance(error, InputError) else (
             "interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}")
@@ -164,19 +225,24 @@ def reparse(db: sqlite_utils.Database, batch_size: int = BATCH_SIZE) -> ReparseR
     last_pmid = -1
     while True:
         rows = db.execute(
-            "SELECT pmid, format, compressed FROM raw_records WHERE pmid > ? ORDER BY pmid LIMIT ?",
+            "SELECT pmid, format, compressed, codec FROM raw_records WHERE pmid > ? ORDER BY pmid LIMIT ?",
             [last_pmid, batch_size],
         ).fetchall()
         if not rows:
             break
-        records = []
-        for pmid, record_format, compressed in rows:
+        records, recompressed = [], []
+        for pmid, record_format, compressed, codec in rows:
             try:
-                records.append(_parse_stored(record_format, compressed))
+                raw = decompress_raw(codec, compressed)
+                records.append(_parse_stored(record_format, raw))
             except (InputError, etree.XMLSyntaxError, ValueError, UnicodeDecodeError, zlib.error) as error:
                 result.failures.append(f"PMID {pmid}: {getattr(error, 'msg', None) or error}")
+                continue
+            if codec != CODEC:  # an older database's record, kept in the current codec from now on
+                recompressed.append((compress_raw(raw), CODEC, pmid))
         with db.atomic():
             stats = save_records(db, records)
+            db.conn.executemany("UPDATE raw_records SET compressed = ?, codec = ? WHERE pmid = ?", recompressed)
         stats.pmids = []
         result.stats.add(stats)
         last_pmid = rows[-1][0]
@@ -184,8 +250,7 @@ def reparse(db: sqlite_utils.Database, batch_size: int = BATCH_SIZE) -> ReparseR
     return result
 
 
-def _parse_stored(record_format: str, compressed: bytes) -> ParsedRecord:
-    raw = zlib.decompress(compressed)
+def _parse_stored(record_format: str, raw: bytes) -> ParsedRecord:
     if record_format == "medline":
         return parse_medline_record(raw.decode("utf-8"))
     return parse_record_xml(raw)

@@ -7,7 +7,6 @@ is unchanged is left alone, which is what makes loading the same data twice a no
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -15,7 +14,8 @@ import sqlite_utils
 from sqlite_utils.utils import chunks
 
 from ..core.clock import utc_now
-from ..core.schema import insert_sql, to_row
+from ..core.schema import TABLES, insert_sql, to_row
+from .compress import CODEC, compress_raw
 from .records import CHILD_TABLES, SOURCE_RANK, ParsedRecord
 
 # SQLite's bound-parameter limit is 999 in older builds; stay under it.
@@ -44,6 +44,11 @@ class SaveStats:
 _INSERT_PAPER = insert_sql("papers", "INSERT OR REPLACE")
 _INSERT_CHILD = {name: insert_sql(name) for name in CHILD_TABLES}
 _INSERT_RAW = insert_sql("raw_records", "INSERT OR REPLACE")
+_INSERT_EVIDENCE = insert_sql("paper_evidence", "INSERT OR REPLACE")
+
+
+_PAPER_COLUMNS = TABLES["papers"].names
+_FIRST_SEEN, _LAST_UPDATED = _PAPER_COLUMNS.index("first_seen"), _PAPER_COLUMNS.index("last_updated")
 
 
 def _child_rows(record: ParsedRecord) -> dict:
@@ -63,6 +68,17 @@ def _existing(db: sqlite_utils.Database, pmids: list) -> dict:
     return found
 
 
+def _seeded(db: sqlite_utils.Database, pmids: list) -> set:
+    if not db["seed_bibliography"].exists():
+        return set()
+    found = set()
+    for chunk in chunks(pmids, CHUNK):
+        chunk = list(chunk)
+        marks = ",".join("?" for _ in chunk)
+        found.update(row[0] for row in db.execute(f"SELECT pmid FROM seed_bibliography WHERE pmid IN ({marks})", chunk))
+    return found
+
+
 def mesh_descriptors(db: sqlite_utils.Database, pmids: list[int]) -> dict[int, list[str]]:
     """Each paper's MeSH descriptors, in the record's order."""
     found: dict[int, list[str]] = {}
@@ -75,13 +91,41 @@ def mesh_descriptors(db: sqlite_utils.Database, pmids: list[int]) -> dict[int, l
     return found
 
 
-def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord], now: str | None = None) -> SaveStats:
+@dataclass
+class StorableRecord:
+    """A record as the store writes it. A loader's workers make these, so the writer only writes."""
+
+    pmid: int
+    source: str
+    deleted: bool = False
+    content_hash: str | None = None
+    paper_row: tuple | None = None  # but for first_seen and last_updated, which only the database knows
+    child_rows: dict | None = None
+    compressed: bytes | None = None  # the raw record, compressed as raw_records keeps it
+    evidence: tuple | None = None  # (level, basis) where the worker could decide it (evidence.py), else None
+
+
+def storable(record: ParsedRecord) -> StorableRecord:
+    """The CPU-bound part of storing a record: its rows, content hash and compressed raw bytes."""
+    if record.deleted:
+        return StorableRecord(record.pmid, record.source, deleted=True)
+    content_hash = record.content_hash()
+    paper_row = to_row("papers", {
+        **record.paper, "pmid": record.pmid, "record_source": record.source, "is_seed": int(record.source == "seed"),
+        "deleted": 0, "content_hash": content_hash,
+    })
+    compressed = compress_raw(record.raw) if record.raw is not None else None
+    return StorableRecord(record.pmid, record.source, False, content_hash, paper_row, _child_rows(record), compressed)
+
+
+def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord | StorableRecord],
+                 now: str | None = None) -> SaveStats:
     """Upsert records by PMID. Run it inside a transaction (`with db.atomic():`)."""
-    records = list(records)
+    records = [r if isinstance(r, StorableRecord) else storable(r) for r in records]
     now = now or utc_now()
     stats = SaveStats()
     existing = _existing(db, sorted({r.pmid for r in records}))
-    paper_rows, raw_rows, replaced = [], [], []
+    paper_rows, raw_rows, evidence_rows, replaced = [], [], [], []
     children: dict = {name: [] for name in CHILD_TABLES}
     latest: dict = {}
     for record in records:  # within a batch, the last version of a PMID wins
@@ -93,7 +137,7 @@ def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord], now
                 db.execute("UPDATE papers SET deleted = 1, last_updated = ? WHERE pmid = ?", [now, pmid])
                 stats.deleted += 1
             continue
-        content_hash = record.content_hash()
+        content_hash = record.content_hash
         if before is not None:
             before_source, before_hash, before_deleted, first_seen = before
             if SOURCE_RANK.get(before_source, 0) > SOURCE_RANK[record.source]:
@@ -110,15 +154,15 @@ def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord], now
             first_seen = now
             stats.new += 1
         stats.pmids.append(pmid)
-        paper_rows.append(to_row("papers", {
-            **record.paper, "pmid": pmid, "record_source": record.source, "is_seed": int(record.source == "seed"),
-            "deleted": 0, "content_hash": content_hash, "first_seen": first_seen, "last_updated": now,
-        }))
-        for name, rows in _child_rows(record).items():
+        paper_row = list(record.paper_row)
+        paper_row[_FIRST_SEEN], paper_row[_LAST_UPDATED] = first_seen, now
+        paper_rows.append(paper_row)
+        for name, rows in record.child_rows.items():
             children[name].extend(rows)
-        if record.raw is not None:
-            # zlib level 1: about 3x faster than the default for slightly larger blobs.
-            raw_rows.append((pmid, record.source, zlib.compress(record.raw, 1), now))
+        if record.compressed is not None:
+            raw_rows.append((pmid, record.source, record.compressed, now, CODEC))
+        if record.evidence is not None:
+            evidence_rows.append((pmid, *record.evidence, content_hash))
     for chunk in chunks(replaced, CHUNK):
         chunk = list(chunk)
         marks = ",".join("?" for _ in chunk)
@@ -131,5 +175,9 @@ def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord], now
             conn.executemany(_INSERT_CHILD[name], rows)
     if raw_rows:
         conn.executemany(_INSERT_RAW, raw_rows)
+    if evidence_rows:
+        # A starter-bibliography paper's level may rest on the bibliography's design: evidence.py decides those.
+        seeded = _seeded(db, [row[0] for row in evidence_rows])
+        conn.executemany(_INSERT_EVIDENCE, [row for row in evidence_rows if row[0] not in seeded])
     return stats
 

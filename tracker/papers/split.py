@@ -1,0 +1,138 @@
+"""PubMed XML cut into runs of whole records, each record kept as the exact bytes of the file.
+
+The fast path of `tracker load`: runs of records can be parsed in other processes while the
+main one writes, and a record's raw bytes need no re-serialising. The cutting is deliberately
+narrow: anything it is not sure of (text or a comment between records, an internal DTD subset,
+an encoding other than UTF-8, a record over the size limit, a file that does not end with the
+root's end tag, a record libxml2 refuses) raises NotSplittable, and the loader reads the file with
+the streaming parser instead (parse.iter_xml_records), which also names the file and line of
+any error. So both paths accept exactly the same files.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import IO, Iterator
+
+from lxml import etree
+
+from ..core.errors import InputError
+from .parse import parse_element
+from .evidence import evidence_level
+from .records import MAX_RECORD_BYTES
+from .store import StorableRecord, storable
+
+BLOCK = 1 << 20
+RUN_BYTES = 2 << 20  # about 70 records of the average size: enough work to be worth sending to a worker
+_RECORD_START = re.compile(rb"<(PubmedArticle|PubmedBookArticle|DeleteCitation)>")
+_RECORD_END = {b"PubmedArticle": b"</PubmedArticle>", b"PubmedBookArticle": b"</PubmedBookArticle>",
+               b"DeleteCitation": b"</DeleteCitation>"}
+_PREAMBLE = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml(?P<decl>[^>]*)\?>\s*)?(?:<!DOCTYPE[^>\[]*>\s*)?"
+    rb"<(?P<root>PubmedArticleSet|PubmedBookArticleSet)>\s*\Z")
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                          remove_comments=True, remove_pis=True, collect_ids=False)
+
+
+class NotSplittable(Exception):
+    """The file is not one the fast path is sure of; read it with the streaming parser."""
+
+
+def record_runs(stream: IO[bytes], run_bytes: int = RUN_BYTES) -> Iterator[bytes]:
+    """Runs of whole records (with the whitespace between them), in file order.
+
+    Checks what lies around the records: the root element before the first, and only the root's
+    end tag after the last.
+    """
+    buffer, at_end = b"", False
+
+    def fill() -> None:
+        nonlocal buffer, at_end
+        block = stream.read(BLOCK)
+        if block:
+            buffer += block
+        else:
+            at_end = True
+
+    first = None
+    while first is None:
+        first = _RECORD_START.search(buffer)
+        if first is None:
+            if at_end or len(buffer) > BLOCK:
+                raise NotSplittable("no record near the start of the file")
+            fill()
+    preamble = _PREAMBLE.match(buffer[:first.start()])
+    if preamble is None:
+        raise NotSplittable("something other than the root element before the first record")
+    encoding = _ENCODING.search(preamble.group("decl") or b"")
+    if encoding and encoding.group(1).lower().replace(b"-", b"") != b"utf8":
+        raise NotSplittable("not UTF-8")
+    root_end = b"</" + preamble.group("root") + b">"
+    buffer = buffer[first.start():]
+    while True:
+        while not at_end and len(buffer) < run_bytes:
+            fill()
+        cut = _last_record_end(buffer)
+        if at_end:
+            if buffer[cut:].strip() != root_end:
+                raise NotSplittable("the file does not end with the root's end tag")
+            if cut:
+                yield buffer[:cut]
+            return
+        if cut == 0:
+            if len(buffer) > MAX_RECORD_BYTES:
+                raise NotSplittable("a record over the size limit")
+            run_bytes = len(buffer) + BLOCK  # a large record: read on until it ends
+            continue
+        yield buffer[:cut]
+        buffer = buffer[cut:]
+        run_bytes = RUN_BYTES
+
+
+def _last_record_end(buffer: bytes) -> int:
+    """Where the last whole record of the buffer ends (0: none ends in it)."""
+    for start in (max(0, len(buffer) - BLOCK), 0):  # the end of the buffer first: a tag absent is a full scan
+        ends = [buffer.rfind(end, start) + len(end) for end in _RECORD_END.values() if buffer.rfind(end, start) >= 0]
+        if ends:
+            return max(ends)
+    return 0
+
+
+def parse_run(run: bytes) -> list[StorableRecord]:
+    """Every record of a run, with its exact bytes as its raw record, ready to store.
+
+    The run is parsed whole (libxml2 parses one document of many records twice as fast as each
+    record on its own); the records' bytes are where the scan of the run finds them.
+    """
+    spans, position = [], 0
+    while (start := _RECORD_START.search(run, position)) is not None:
+        if run[position:start.start()].strip():
+            raise NotSplittable("text between records")
+        end = run.find(_RECORD_END[start.group(1)], start.end())
+        if end < 0:
+            raise NotSplittable("a record without its end tag")
+        position = end + len(_RECORD_END[start.group(1)])
+        spans.append((start.start(), position))
+    if run[position:].strip():
+        raise NotSplittable("text after the last record of a run")
+    try:
+        elements = list(etree.fromstring(b"<PubmedArticleSet>" + run + b"</PubmedArticleSet>", _PARSER))
+    except etree.XMLSyntaxError as error:
+        raise NotSplittable(str(error)) from None
+    if len(elements) != len(spans):
+        raise NotSplittable("records inside records")
+    records: list[StorableRecord] = []
+    for element, (start, end) in zip(elements, spans):
+        try:
+            parsed = parse_element(element, run[start:end])
+        except InputError as error:
+            raise NotSplittable(str(error)) from None
+        for record in parsed:
+            stored = storable(record)
+            if not record.deleted:  # decided here rather than by the writer, which is the slower process
+                level = evidence_level(record.paper.get("publication_types") or [], [m["descriptor"] for m in record.mesh],
+                                       record.paper.get("title"), record.paper.get("abstract"))
+                stored.evidence = (level.level, level.basis)
+            records.append(stored)
+    return records
