@@ -63,7 +63,9 @@ def measure_tracker(path: Path, db_path: Path) -> dict:
     start = time.perf_counter()
     stats = load_file(db, path)
     seconds = time.perf_counter() - start
-    return {"records": stats.records, "seconds": seconds, "peak_mb": peak_mb()}
+    # The parsing workers' peak: the largest of this process's finished children (they are forked, not exec'd).
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"records": stats.records, "seconds": seconds, "peak_mb": peak_mb(), "workers_peak_mb": workers_mb}
 
 
 def measure_parse(path: Path) -> dict:
@@ -118,6 +120,68 @@ def measure_compress(path: Path) -> dict:
     return {"records": count, "seconds": time.perf_counter() - start, "peak_mb": peak_mb()}
 
 
+def measure_stages(path: Path, db_path: Path) -> dict:
+    """Each stage of the fast path, in this one process, in seconds over the whole file."""
+    from lxml import etree
+
+    from tracker.core.database import open_db
+    from tracker.papers import split
+    from tracker.papers.compress import compress_raw
+    from tracker.papers.evidence import evidence_level
+    from tracker.papers.parse import parse_element
+    from tracker.papers.store import save_records, storable
+
+    if db_path.exists():
+        db_path.unlink()
+    db = open_db(db_path)
+    spent = dict.fromkeys(["cut into runs", "libxml2 parse", "field extraction", "content hash", "rows",
+                           "compression", "evidence level", "SQLite writes"], 0.0)
+    count = 0
+    clock = time.perf_counter
+    with open(path, "rb") as handle, db.atomic():
+        runs = split.record_runs(handle)
+        while True:
+            started = clock()
+            run = next(runs, None)
+            spent["cut into runs"] += clock() - started
+            if run is None:
+                break
+            started = clock()
+            spans = split.record_spans(run)
+            spent["cut into runs"] += clock() - started
+            started = clock()
+            elements = list(etree.fromstring(b"<PubmedArticleSet>" + run + b"</PubmedArticleSet>", split._PARSER))
+            spent["libxml2 parse"] += clock() - started
+            stored = []
+            for element, (start, end) in zip(elements, spans):
+                started = clock()
+                (record,) = parse_element(element, run[start:end])
+                spent["field extraction"] += clock() - started
+                started = clock()
+                record.content_hash()
+                spent["content hash"] += clock() - started
+                raw, record.raw = record.raw, None
+                started = clock()
+                item = storable(record)  # rows, and the hash again (subtracted below)
+                spent["rows"] += clock() - started
+                started = clock()
+                item.compressed = compress_raw(raw)
+                spent["compression"] += clock() - started
+                started = clock()
+                level = evidence_level(record.paper.get("publication_types") or [],
+                                       [m["descriptor"] for m in record.mesh], record.paper.get("title"),
+                                       record.paper.get("abstract"))
+                item.evidence = (level.level, level.basis)
+                spent["evidence level"] += clock() - started
+                stored.append(item)
+            started = clock()
+            save_records(db, stored)
+            spent["SQLite writes"] += clock() - started
+            count += len(stored)
+    spent["rows"] -= spent["content hash"]
+    return {"records": count, "stages": spent}
+
+
 def run_child(kind: str, path: Path, db_path: Path, memory_gb: float | None) -> dict:
     command = [sys.executable, __file__, "--child", kind, str(path), str(db_path)]
 
@@ -147,7 +211,8 @@ def main() -> None:
                    "parse": lambda: measure_parse(Path(path)),
                    "entrez": lambda: measure_entrez(Path(path)),
                    "lxml": lambda: measure_lxml(Path(path)),
-                   "compress": lambda: measure_compress(Path(path))}[kind]
+                   "compress": lambda: measure_compress(Path(path)),
+                   "stages": lambda: measure_stages(Path(path), Path(db_path))}[kind]
         result = measure()
         print(json.dumps(result))
         return
@@ -171,13 +236,15 @@ def main() -> None:
         floors = (run_child("lxml", path, args.workdir / "unused.db", None),
                   run_child("compress", path, args.workdir / "unused.db", None))
         print(f"  {floors}", file=sys.stderr)
-        rows.append((size, mb, ours, parse_only, theirs, floors))
+        print(f"measuring each stage of the fast path in one process on {size} records ...", file=sys.stderr)
+        stages = run_child("stages", path, args.workdir / "stages.db", None)
+        rows.append((size, mb, ours, parse_only, theirs, floors, stages))
 
-    print("| records | file MB | tracker load rec/s | load peak MB | parse only rec/s | parse peak MB "
-          "| Bio.Entrez.read rec/s | Entrez peak MB | load / Entrez |")
+    print("| records | file MB | tracker load rec/s | load peak MB (writer / each parser) | parse only rec/s "
+          "| parse peak MB | Bio.Entrez.read rec/s | Entrez peak MB | load / Entrez |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     entrez_rates = {}
-    for size, mb, ours, parse_only, theirs, _ in rows:
+    for size, mb, ours, parse_only, theirs, _, _ in rows:
         our_rate = ours["records"] / ours["seconds"]
         parse_rate = parse_only["records"] / parse_only["seconds"]
         if "failed" in theirs:
@@ -188,7 +255,8 @@ def main() -> None:
             entrez_rates[size] = rate
             entrez_rate, entrez_peak = f"{rate:,.0f}", f"{theirs['peak_mb']:,.0f}"
             ratio = f"{our_rate / rate:.1f}x"
-        print(f"| {size:,} | {mb:,.0f} | {our_rate:,.0f} | {ours['peak_mb']:,.0f} | {parse_rate:,.0f} | "
+        print(f"| {size:,} | {mb:,.0f} | {our_rate:,.0f} | {ours['peak_mb']:,.0f} / {ours['workers_peak_mb']:,.0f} | "
+              f"{parse_rate:,.0f} | "
               f"{parse_only['peak_mb']:,.0f} | {entrez_rate} | {entrez_peak} | {ratio} |")
 
     print()
@@ -196,12 +264,25 @@ def main() -> None:
     print("| records | lxml iterparse alone rec/s | zlib-1 of each record alone rec/s | both, one after the other | "
           "10x Bio.Entrez.read |")
     print("|---:|---:|---:|---:|---:|")
-    for size, _, _, _, _, (lxml_only, compress_only) in rows:
+    for size, _, _, _, _, (lxml_only, compress_only), _ in rows:
         lxml_rate = lxml_only["records"] / lxml_only["seconds"]
         compress_rate = compress_only["records"] / compress_only["seconds"]
         both = 1 / (1 / lxml_rate + 1 / compress_rate)
         target = f"{10 * entrez_rates[size]:,.0f}" if size in entrez_rates else "n/a"
         print(f"| {size:,} | {lxml_rate:,.0f} | {compress_rate:,.0f} | {both:,.0f} | {target} |")
+
+    print()
+    print("Each stage of `tracker load`'s fast path, microseconds per record (one process, no workers), beside "
+          "lxml's bare streaming parse of the same file:")
+    for size, _, _, _, _, (lxml_only, _), stages in rows:
+        lxml_us = lxml_only["seconds"] / lxml_only["records"] * 1e6
+        total = sum(stages["stages"].values()) / stages["records"] * 1e6
+        print(f"\n{size:,} records:\n\n| stage | us per record | x lxml bare parse |\n|---|---:|---:|")
+        for stage, seconds in stages["stages"].items():
+            us = seconds / stages["records"] * 1e6
+            print(f"| {stage} | {us:,.0f} | {us / lxml_us:.2f} |")
+        print(f"| all stages | {total:,.0f} | {total / lxml_us:.2f} |")
+        print(f"| lxml iterparse alone (floor) | {lxml_us:,.0f} | 1.00 |")
 
 
 if __name__ == "__main__":

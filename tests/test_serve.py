@@ -153,3 +153,12 @@ def test_feeds_of_a_fresh_install_are_valid_empty_atom(tmp_path):
         root = etree.fromstring(response.content)
         assert root.tag == "{http://www.w3.org/2005/Atom}feed" and root.findall("a:entry", ns) == []
         assert root.findtext("a:updated", namespaces=ns) and root.findtext("a:title", namespaces=ns)
+
+
+def test_the_papers_page_stays_flat_with_size_no_suggested_facets_and_is_seed_read_from_an_index(db):
+    from tracker.serve.datasette import SETTINGS
+
+    # Suggested facets probe every column of the table (a scan each); the facets metadata.yml names stay
+    assert SETTINGS["suggest_facets"] is False
+    plan = " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM papers WHERE is_seed = 1"))
+    assert "USING COVERING INDEX idx_papers_is_seed" in plan

@@ -114,7 +114,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         content_hash        text         Hash of everything derived from the record; equal hashes mean nothing changed
         first_seen          text         When the tracker first stored it (UTC)
         last_updated        text         When its stored content last changed (UTC)
-    """, indexes=[["pub_year"], ["pub_date"], ["journal"], ["doi"], ["retracted"], ["last_updated"], ["first_seen"]],
+    """, indexes=[["pub_year"], ["pub_date"], ["journal"], ["doi"], ["retracted"], ["is_seed"], ["last_updated"],
+                  ["first_seen"]],
         store_columns=["record_source", "is_seed", "deleted", "content_hash", "first_seen", "last_updated"]),
     _table("authors", ("pmid", "role", "position"), """
         pmid             int

@@ -17,8 +17,8 @@ from typing import IO, Iterator
 from lxml import etree
 
 from ..core.errors import InputError
-from .parse import parse_element
 from .evidence import evidence_level
+from .parse import parse_element
 from .records import MAX_RECORD_BYTES
 from .store import StorableRecord, storable
 
@@ -99,12 +99,8 @@ def _last_record_end(buffer: bytes) -> int:
     return 0
 
 
-def parse_run(run: bytes) -> list[StorableRecord]:
-    """Every record of a run, with its exact bytes as its raw record, ready to store.
-
-    The run is parsed whole (libxml2 parses one document of many records twice as fast as each
-    record on its own); the records' bytes are where the scan of the run finds them.
-    """
+def record_spans(run: bytes) -> list[tuple[int, int]]:
+    """Where each record of a run starts and ends; only whitespace may lie between them."""
     spans, position = [], 0
     while (start := _RECORD_START.search(run, position)) is not None:
         if run[position:start.start()].strip():
@@ -116,6 +112,16 @@ def parse_run(run: bytes) -> list[StorableRecord]:
         spans.append((start.start(), position))
     if run[position:].strip():
         raise NotSplittable("text after the last record of a run")
+    return spans
+
+
+def parse_run(run: bytes) -> list[StorableRecord]:
+    """Every record of a run, with its exact bytes as its raw record, ready to store.
+
+    The run is parsed whole (libxml2 parses one document of many records twice as fast as each
+    record on its own); the records' bytes are where the scan of the run finds them.
+    """
+    spans = record_spans(run)
     try:
         elements = list(etree.fromstring(b"<PubmedArticleSet>" + run + b"</PubmedArticleSet>", _PARSER))
     except etree.XMLSyntaxError as error:

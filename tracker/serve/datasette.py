@@ -10,7 +10,9 @@ from ..core.schema import TABLES
 from ..core.yamlfile import load_yaml
 
 PLUGINS = Path(__file__).resolve().parent / "plugins"  # the project's own Datasette plugins
-SETTINGS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000, "allow_download": False}
+# suggest_facets off: at 100,000 papers, probing every column for facets to suggest was nearly all of
+# the papers page's time. The facets metadata.yml names are still shown.
+SETTINGS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000, "allow_download": False, "suggest_facets": False}
 
 
 def metadata_for(db_path: Path, metadata: Path = METADATA) -> dict | None:
