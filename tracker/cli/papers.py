@@ -59,16 +59,15 @@ def seed_command(ctx, path: Path):
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--workers", type=click.IntRange(1, 64), default=DEFAULT_WORKERS, show_default=True,
-              help="Processes that parse XML while this one writes (1: parse here). Beyond 2, the writer is the limit.")
+              help="Processes that parse XML while this one writes (1: parse here). More help on machines with more cores.")
 @quiet_option()
 @click.pass_context
 def load(ctx, files, workers: int, quiet: bool):
     """Load PubMed files: efetch or baseline XML (.xml, .xml.gz) or MEDLINE text (.nbib, .txt).
 
     Each file is stored whole or not at all; loading a file twice changes nothing.
-    All files are tried; the exit code is 1 if any failed. To load many baseline files
-    faster, run one `tracker load` per database shard, or load files one after another:
-    one file is parsed by --workers processes and written by one.
+    All files are tried; the exit code is 1 if any failed. Files are loaded one after
+    another; within a file, --workers processes parse while this one writes.
     """
     database = open_database(ctx)
     progress = Progress(quiet)

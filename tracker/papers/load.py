@@ -38,7 +38,8 @@ from .store import SaveStats, save_records
 
 BATCH_SIZE = 500
 GZIP_MAGIC = b"\x1f\x8b"
-# Two parsers keep one writer busy on a 2-core machine; more cores add little, as the writer is then the limit.
+# Parsing is most of the work (README, "Benchmark"): on a 2-core machine two parsers and the writer share
+# the cores; with more cores, more workers help until the one writer is busy all the time.
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 

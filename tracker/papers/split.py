@@ -93,9 +93,9 @@ def record_runs(stream: IO[bytes], run_bytes: int = RUN_BYTES) -> Iterator[bytes
 def _last_record_end(buffer: bytes) -> int:
     """Where the last whole record of the buffer ends (0: none ends in it)."""
     for start in (max(0, len(buffer) - BLOCK), 0):  # the end of the buffer first: a tag absent is a full scan
-        ends = [buffer.rfind(end, start) + len(end) for end in _RECORD_END.values() if buffer.rfind(end, start) >= 0]
-        if ends:
-            return max(ends)
+        found = max((at + len(end) for end in _RECORD_END.values() if (at := buffer.rfind(end, start)) >= 0), default=0)
+        if found:
+            return found
     return 0
 
 
@@ -118,8 +118,7 @@ def record_spans(run: bytes) -> list[tuple[int, int]]:
 def parse_run(run: bytes) -> list[StorableRecord]:
     """Every record of a run, with its exact bytes as its raw record, ready to store.
 
-    The run is parsed whole (libxml2 parses one document of many records twice as fast as each
-    record on its own); the records' bytes are where the scan of the run finds them.
+    The run is parsed as one document; each record's bytes are where record_spans finds them.
     """
     spans = record_spans(run)
     try:
@@ -134,11 +133,15 @@ def parse_run(run: bytes) -> list[StorableRecord]:
             parsed = parse_element(element, run[start:end])
         except InputError as error:
             raise NotSplittable(str(error)) from None
-        for record in parsed:
-            stored = storable(record)
-            if not record.deleted:  # decided here rather than by the writer, which is the slower process
-                level = evidence_level(record.paper.get("publication_types") or [], [m["descriptor"] for m in record.mesh],
-                                       record.paper.get("title"), record.paper.get("abstract"))
-                stored.evidence = (level.level, level.basis)
-            records.append(stored)
+        records.extend(storable_with_level(record) for record in parsed)
     return records
+
+
+def storable_with_level(record) -> StorableRecord:
+    """store.storable, with the paper's evidence level decided here: in a worker, not by the one writer."""
+    stored = storable(record)
+    if not record.deleted:
+        level = evidence_level(record.paper.get("publication_types") or [], [m["descriptor"] for m in record.mesh],
+                               record.paper.get("title"), record.paper.get("abstract"))
+        stored.evidence = (level.level, level.basis)
+    return stored

@@ -8,7 +8,7 @@ is unchanged is left alone, which is what makes loading the same data twice a no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import sqlite_utils
 from sqlite_utils.utils import chunks
@@ -56,38 +56,30 @@ def _child_rows(record: ParsedRecord) -> dict:
             for name, attribute in CHILD_TABLES.items()}
 
 
-def _existing(db: sqlite_utils.Database, pmids: list) -> dict:
-    found = {}
-    for chunk in chunks(pmids, CHUNK):
+def _select_in(db: sqlite_utils.Database, sql: str, pmids) -> Iterator[tuple]:
+    """The rows of `sql`, whose `{marks}` stands for a list of PMIDs, for every PMID given, CHUNK at a time."""
+    for chunk in chunks(list(pmids), CHUNK):
         chunk = list(chunk)
-        sql = "SELECT pmid, record_source, content_hash, deleted, first_seen FROM papers WHERE pmid IN ({})".format(
-            ",".join("?" for _ in chunk)
-        )
-        for pmid, source, content_hash, deleted, first_seen in db.execute(sql, chunk).fetchall():
-            found[pmid] = (source, content_hash, deleted, first_seen)
-    return found
+        yield from db.execute(sql.format(marks=", ".join("?" for _ in chunk)), chunk)
+
+
+def _existing(db: sqlite_utils.Database, pmids: list) -> dict:
+    sql = "SELECT pmid, record_source, content_hash, deleted, first_seen FROM papers WHERE pmid IN ({marks})"
+    return {pmid: rest for pmid, *rest in _select_in(db, sql, pmids)}
 
 
 def _seeded(db: sqlite_utils.Database, pmids: list) -> set:
     if not db["seed_bibliography"].exists():
         return set()
-    found = set()
-    for chunk in chunks(pmids, CHUNK):
-        chunk = list(chunk)
-        marks = ",".join("?" for _ in chunk)
-        found.update(row[0] for row in db.execute(f"SELECT pmid FROM seed_bibliography WHERE pmid IN ({marks})", chunk))
-    return found
+    return {row[0] for row in _select_in(db, "SELECT pmid FROM seed_bibliography WHERE pmid IN ({marks})", pmids)}
 
 
 def mesh_descriptors(db: sqlite_utils.Database, pmids: list[int]) -> dict[int, list[str]]:
     """Each paper's MeSH descriptors, in the record's order."""
     found: dict[int, list[str]] = {}
-    for chunk in chunks(list(pmids), CHUNK):
-        chunk = list(chunk)
-        marks = ", ".join("?" for _ in chunk)
-        for pmid, descriptor in db.execute(
-                f"SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks}) ORDER BY pmid, position", chunk):
-            found.setdefault(pmid, []).append(descriptor)
+    sql = "SELECT pmid, descriptor FROM mesh_headings WHERE pmid IN ({marks}) ORDER BY pmid, position"
+    for pmid, descriptor in _select_in(db, sql, pmids):
+        found.setdefault(pmid, []).append(descriptor)
     return found
 
 
