@@ -12,9 +12,10 @@ from ..core.errors import PubMedUnreachable, TrackerError
 from ..ops.lock import sync_lock
 from ..ops.status import summary_text
 from ..papers.client import EutilsClient
-from ..papers.load import DEFAULT_WORKERS, load_file, reparse
+from ..papers.load import DEFAULT_WORKERS, PublishInterrupted, finish_interrupted_loads, load_file, reparse
 from ..papers.searches import load_searches, select_searches
 from ..papers.seed import load_seed
+from ..papers.stage import STAGE_BYTES
 from ..papers.sync import FETCH_BATCH, sync_searches
 from .common import (
     Progress,
@@ -57,37 +58,62 @@ def seed_command(ctx, path: Path):
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--workers", type=click.IntRange(1, 64), default=DEFAULT_WORKERS, show_default=True,
               help="Processes that parse XML while this one writes (1: parse here). More help on machines with more cores.")
+@click.option("--stage-mb", type=click.FloatRange(0), default=STAGE_BYTES / 1024**2, show_default=True,
+              help="A file larger than this (uncompressed) is staged, then published in batches, so the "
+                   "write-ahead log stays small; smaller files are stored in one transaction.")
 @quiet_option()
 @click.pass_context
-def load(ctx, files, workers: int, quiet: bool):
+def load(ctx, files, workers: int, stage_mb: float, quiet: bool):
     """Load PubMed files: efetch or baseline XML (.xml, .xml.gz) or MEDLINE text (.nbib, .txt).
 
     Each file is stored whole or not at all; loading a file twice changes nothing.
     All files are tried; the exit code is 1 if any failed. Files are loaded one after
     another; within a file, --workers processes parse while this one writes.
+
+    A large file is read into a staging file first, then published in batches, so the
+    database's write-ahead log stays small. If that publishing is interrupted, `tracker load`
+    (with or without files) finishes it first.
     """
     database = open_database(ctx)
     progress = Progress(quiet)
+    finished = finish_interrupted_loads(
+        database, progress=lambda s: progress.show(f"finishing an interrupted load: {s.records} records"))
     failed = 0
+    for run, stats, why in finished:
+        progress.done()
+        if why:
+            click.echo(f"Error: {why}", err=True)
+            failed += 1
+        else:
+            click.echo(f"{run['path']}: finished the load interrupted on {run['started_at']}: {_load_summary(stats)}")
+    if not files and not finished:
+        raise click.UsageError("give one or more files to load (no interrupted load was waiting to be finished)")
     for path in files:
         try:
-            stats = load_file(database, path, workers=workers,
+            stats = load_file(database, path, workers=workers, stage_bytes=int(stage_mb * 1024**2),
                               progress=lambda s, p=path: progress.show(f"{p}: {s.records} records read"))
+        except PublishInterrupted as error:
+            progress.done()
+            click.echo(f"Error: {error}", err=True)
+            failed += 1
+            continue
         except TrackerError as error:
             progress.done()
             click.echo(f"Error: {error}; nothing from this file was stored.", err=True)
             failed += 1
             continue
         progress.done()
-        click.echo(
-            f"{path}: {stats.records} records: {stats.new} new, {stats.updated} updated, "
-            f"{stats.unchanged + stats.kept_richer} unchanged, {stats.deleted} marked deleted"
-        )
+        click.echo(f"{path}: {_load_summary(stats)}")
     if failed:
         ctx.exit(1)
+
+
+def _load_summary(stats) -> str:
+    return (f"{stats.records} records: {stats.new} new, {stats.updated} updated, "
+            f"{stats.unchanged + stats.kept_richer} unchanged, {stats.deleted} marked deleted")
 
 
 @click.command("reparse")

@@ -226,6 +226,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         error        text
         started_at   text
         finished_at  text
+        stage        text         While publishing a large file: the staging file it is published from
+        published    int          While publishing: the last staged batch committed (a resumed load goes on after it)
     """),
     # ---- articles (tracker/articles) and their claims (tracker/claims) ----
     _table("articles", "id", """

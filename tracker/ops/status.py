@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..claims.store import catalog_counts
+from ..papers.stage import unfinished_loads
 from .lock import running_sync
 
 DEFAULT_MAX_AGE_DAYS = 8.0  # a nightly sync may miss a few nights before someone is told
@@ -113,6 +114,9 @@ def _warnings(db: sqlite_utils.Database, status: Status, max_age_days: float) ->
             warnings.append(f"the last sync of {search.name} failed: {search.last_error}")
         elif search.last_status == "running" and not status.sync_running:
             warnings.append(f"the last sync of {search.name} was interrupted (the next sync finishes it)")
+    for load in unfinished_loads(db):
+        warnings.append(f"the load of {load['path']} stopped part way through publishing ({load['started_at']}): "
+                        "run `tracker load` to finish it")
     if status.retracted_linked:
         pmids = sorted({r["pmid"] for r in status.retracted_linked})
         warnings.append(f"{len(pmids)} retracted papers are linked to claims: PMID {', '.join(map(str, pmids))}")

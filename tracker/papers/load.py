@@ -1,7 +1,8 @@
 """`tracker load`: PubMed files on disk into the database.
 
-Each file is stored in one transaction: it lands whole or not at all, and a failure
-names the file and the line. Every attempt is recorded in `load_runs`.
+Each file lands whole or not at all, and a failure names the file and the line. Every attempt
+is recorded in `load_runs`. A file is stored in one transaction, unless it is larger than
+stage.STAGE_BYTES: then it is staged and published in batches (stage.py), so the WAL stays small.
 
 XML is cut into runs of whole records (split.py) that worker processes parse while this
 process writes them, in file order, in the same transaction. A file the cutting is not sure of
@@ -26,7 +27,7 @@ import sqlite_utils
 from lxml import etree
 
 from ..core.clock import utc_now
-from ..core.errors import InputError
+from ..core.errors import InputError, TrackerError
 from ..core.sniff import looks_like_html
 from .compress import CODEC, compress_raw, decompress_raw
 from .evidence import refresh_evidence_levels
@@ -34,6 +35,16 @@ from .medline import iter_medline_records, parse_medline_record
 from .parse import iter_xml_records, parse_record_xml
 from .records import ParsedRecord
 from .split import NotSplittable, parse_run, record_runs
+from .stage import (
+    STAGE_BYTES,
+    discard_stage,
+    mark_publishing,
+    publish,
+    stage_path_for,
+    staged_records,
+    unfinished_loads,
+    write_stage,
+)
 from .store import SaveStats, save_records
 
 BATCH_SIZE = 500
@@ -169,13 +180,15 @@ def load_file(
     batch_size: int = BATCH_SIZE,
     workers: int = DEFAULT_WORKERS,
     split: bool = True,
+    stage_bytes: int = STAGE_BYTES,
 ) -> SaveStats:
     """Load one PubMed file. All or nothing: on error the database is as it was, but for `load_runs`.
 
     The attempt is recorded as "running" before anything is read, so a load killed midway is
     still there to see; a load that fails (or is interrupted) says why. `workers`: processes
     that parse XML beside this one (1: all in this process); `split=False` reads XML with the
-    streaming parser alone, as the fast path does when it gives up.
+    streaming parser alone, as the fast path does when it gives up. A file of more than
+    `stage_bytes` (uncompressed) is staged, then published in batches (stage.py).
     """
     path = Path(path)
     with db.atomic():
@@ -183,31 +196,107 @@ def load_file(
     run_format = None
     try:
         run_format = detect_format(path)
-        total = None
-        if run_format == "xml" and split:
-            try:
-                total = _store(db, _split_batches(path, workers), progress)
-            except NotSplittable:
-                total = None  # rolled back; the streaming parser reads it, and names any error's line
-        if total is None:
-            total = _store(db, _batches(iter_file_records(path), batch_size), progress)
-    except BaseException as error:  # Ctrl-C and a full disk too: recorded as failed, then passed on
-        reason = str(error) if isinstance(error, InputError) else (
-            "interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}")
-        _finish_load(db, run_id, run_format, "failed", SaveStats(), reason)
+        if _uncompressed_size(path) > stage_bytes:
+            total = _load_staged(db, path, run_id, run_format, progress, batch_size, workers, split)
+        else:
+            total = _with_fallback(lambda batches: _store(db, batches, progress), path, run_format, batch_size,
+                                   workers, split)
+    except BaseException as error:  # Ctrl-C and a full disk too: recorded, then passed on
+        _finish_load(db, run_id, run_format, "failed", SaveStats(), _reason(error))
         raise
     _finish_load(db, run_id, run_format, "ok", total, None)
     refresh_evidence_levels(db)
     return total
 
 
+def _with_fallback(attempt: Callable[[Iterator[list]], SaveStats | int], path: Path, run_format: str,
+                   batch_size: int, workers: int, split: bool):
+    """`attempt` on the fast path's batches (XML cut into runs for the workers); if the cutting gives
+    up part way, `attempt` (which undoes what it did) again on the streaming parser's batches."""
+    if run_format == "xml" and split:
+        try:
+            return attempt(_split_batches(path, workers))
+        except NotSplittable:
+            pass  # undone by the attempt; the streaming parser reads it, and names any error's line
+    return attempt(_batches(iter_file_records(path), batch_size))
+
+
+def _uncompressed_size(path: Path) -> int:
+    """The file's size, or for gzip its uncompressed size (the trailer's, modulo 4 GiB: at least the file's)."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        if handle.read(2) == GZIP_MAGIC and size >= 18:
+            handle.seek(-4, os.SEEK_END)
+            return max(size, int.from_bytes(handle.read(4), "little"))
+    return size
+
+
+def _load_staged(db, path: Path, run_id: int, run_format: str, progress, batch_size: int, workers: int,
+                 split: bool) -> SaveStats:
+    stage = stage_path_for(db, run_id)
+    shown = (lambda count: progress(SaveStats(unchanged=count))) if progress else None
+    try:
+        _with_fallback(lambda batches: write_stage(stage, batches, shown), path, run_format, batch_size, workers,
+                       split)
+    except BaseException:
+        discard_stage(stage)  # nothing was published: the database is as it was
+        raise
+    mark_publishing(db, run_id, stage, run_format)
+    try:
+        total = publish(db, run_id, stage, progress)
+    except Exception as error:
+        raise PublishInterrupted(f"{path}: publishing stopped part way ({_reason(error)}); the records published "
+                                 "so far stay, and `tracker load` run again finishes it") from error
+    discard_stage(stage)
+    return total
+
+
+class PublishInterrupted(TrackerError):
+    """A staged file stopped part way through publishing: the next `tracker load` finishes it."""
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, TrackerError):
+        return str(error)
+    return "interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}"
+
+
+def finish_interrupted_loads(db: sqlite_utils.Database, progress: Callable[[SaveStats], None] | None = None
+                             ) -> list[tuple[dict, SaveStats | None, str | None]]:
+    """Finish every load that was interrupted while publishing: (load_runs row, stats, None) for each
+    finished, (row, None, why) for one that cannot be (its staging file is gone)."""
+    results = []
+    for run in unfinished_loads(db):
+        stage = Path(run["stage"])
+        if staged_records(stage) is None:
+            why = (f"{run['path']}: its interrupted load cannot be finished, as its staging file {stage} is gone; "
+                   "the records published before it stopped stay; load the file again to store the rest")
+            with db.atomic():
+                db["load_runs"].update(run["id"], {"status": "failed", "stage": None, "error": why,
+                                                   "finished_at": utc_now()})
+            results.append((run, None, why))
+            continue
+        total = publish(db, run["id"], stage, progress)
+        _finish_load(db, run["id"], None, "ok", total, None)
+        discard_stage(stage)
+        refresh_evidence_levels(db)
+        results.append((run, total, None))
+    return results
+
+
 def _finish_load(db, run_id: int, run_format, status, stats: SaveStats, error) -> None:
+    """Record how a load ended. One stopped while publishing stays "publishing" (to be finished), with why."""
     with db.atomic():
-        db["load_runs"].update(run_id, {
-            "format": run_format, "status": status, "records": stats.records, "new": stats.new,
-            "updated": stats.updated, "unchanged": stats.unchanged, "deleted": stats.deleted, "error": error,
-            "finished_at": utc_now(),
-        })
+        publishing = db.execute("SELECT status FROM load_runs WHERE id = ?", [run_id]).fetchone()[0] == "publishing"
+        if publishing and status == "failed":
+            db["load_runs"].update(run_id, {"error": error})  # its counts are those of the batches published
+            return
+        update = {"status": status, "error": error, "finished_at": utc_now(), "stage": None,
+                  "records": stats.records, "new": stats.new, "updated": stats.updated,
+                  "unchanged": stats.unchanged + stats.kept_richer, "deleted": stats.deleted}
+        if run_format is not None:
+            update["format"] = run_format
+        db["load_runs"].update(run_id, update)
 
 
 @dataclass

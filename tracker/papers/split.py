@@ -39,12 +39,15 @@ class NotSplittable(Exception):
     """The file is not one the fast path is sure of; read it with the streaming parser."""
 
 
-def record_runs(stream: IO[bytes], run_bytes: int = RUN_BYTES) -> Iterator[bytes]:
-    """Runs of whole records (with the whitespace between them), in file order.
+def record_runs(stream: IO[bytes], run_bytes: int | None = None) -> Iterator[bytes]:
+    """Runs of whole records (with the whitespace between them), in file order, of about
+    `run_bytes` (RUN_BYTES, read when called) each.
 
     Checks what lies around the records: the root element before the first, and only the root's
     end tag after the last.
     """
+    wanted = run_bytes or RUN_BYTES
+    run_bytes = wanted
     buffer, at_end = b"", False
 
     def fill() -> None:
@@ -87,7 +90,7 @@ def record_runs(stream: IO[bytes], run_bytes: int = RUN_BYTES) -> Iterator[bytes
             continue
         yield buffer[:cut]
         buffer = buffer[cut:]
-        run_bytes = RUN_BYTES
+        run_bytes = wanted
 
 
 def _last_record_end(buffer: bytes) -> int:
