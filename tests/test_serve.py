@@ -162,3 +162,28 @@ def test_the_papers_page_stays_flat_with_size_no_suggested_facets_and_is_seed_re
     assert SETTINGS["suggest_facets"] is False
     plan = " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM papers WHERE is_seed = 1"))
     assert "USING COVERING INDEX idx_papers_is_seed" in plan
+
+
+def test_table_counts_are_counted_once_until_the_database_changes(db_path, db):
+    import asyncio
+
+    from tracker.serve.datasette import make_datasette
+
+    db["papers"].insert_all([{"pmid": pmid, "title": f"record {pmid}"} for pmid in (1, 2)])
+    datasette = make_datasette(db_path)
+    asyncio.run(datasette.invoke_startup())
+    served = datasette.get_database("tracker")
+    counted = []
+    execute = served.execute
+
+    async def watched(sql, *args, **kwargs):
+        counted.append(sql)
+        return await execute(sql, *args, **kwargs)
+
+    served.execute = watched
+    first = asyncio.run(served.table_counts(5))
+    asked = len(counted)
+    assert first["papers"] == 2 and asked >= len(first)  # one count per table
+    assert asyncio.run(served.table_counts(5)) == first and len(counted) == asked  # nothing counted again
+    db["papers"].insert({"pmid": 3, "title": "record 3"})  # a commit: counted afresh
+    assert asyncio.run(served.table_counts(5))["papers"] == 3 and len(counted) > asked
