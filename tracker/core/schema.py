@@ -444,11 +444,25 @@ TABLES: dict[str, Table] = {t.name: t for t in (
 
 # Full-text tables. `paper_search` is kept current by link/index.py (its rowid is the PMID);
 # the claims' index by triggers, for search over claims in Datasette.
+# The index keeps no copy of the text (an external-content table): it reads it from `papers`
+# and `mesh_headings` through the view below. So an indexed paper's entry must be removed
+# (papers/store.py, unindex_papers) before its text changes, while the view still shows the
+# text that was indexed.
 PAPER_SEARCH = "paper_search"
+PAPER_SEARCH_SOURCE = "paper_search_source"
 PAPER_SEARCH_SQL = (
     f"CREATE VIRTUAL TABLE {PAPER_SEARCH} USING fts5(title, abstract, mesh, keywords, "
+    f"content = '{PAPER_SEARCH_SOURCE}', content_rowid = 'pmid', "
     "tokenize = 'porter unicode61 remove_diacritics 2')"
 )
+PAPER_SEARCH_SOURCE_SQL = """
+SELECT p.pmid, coalesce(p.title, '') AS title, coalesce(p.abstract, '') AS abstract,
+       coalesce((SELECT group_concat(m.descriptor, '; ') FROM
+                 (SELECT descriptor FROM mesh_headings WHERE pmid = p.pmid ORDER BY position) m), '') AS mesh,
+       coalesce(p.keywords, '') AS keywords
+FROM papers p
+"""  # keywords as their JSON array: the tokenizer reads the same words from it (and FTS5 cannot rebuild
+# from a view that calls json_each)
 CLAIMS_FTS = {"table": "claims", "columns": ["statement", "synonyms", "category"], "tokenize": "porter"}
 
 
@@ -547,13 +561,26 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     handle.add_column(name, column_type)
         for index in table.indexes:
             handle.create_index(index, if_not_exists=True)
-    if not db[PAPER_SEARCH].exists():
-        db.execute(PAPER_SEARCH_SQL)
+    db.create_view(PAPER_SEARCH_SOURCE, PAPER_SEARCH_SOURCE_SQL, replace=True)
+    search_sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [PAPER_SEARCH]).fetchone()
+    if search_sql is None or "content =" not in search_sql[0]:
+        _create_paper_search(db, rebuild=search_sql is not None)
     if not db[CLAIMS_FTS["table"]].detect_fts():
         db[CLAIMS_FTS["table"]].enable_fts(CLAIMS_FTS["columns"], create_triggers=True,
                                            tokenize=CLAIMS_FTS["tokenize"])
     for name, sql in VIEWS.items():  # re-created, so a changed definition takes effect at once
         db.create_view(name, sql, replace=True)
+
+
+def _create_paper_search(db: sqlite_utils.Database, rebuild: bool) -> None:
+    """The full-text index; an older database's (which kept its own copy of the text) replaced and rebuilt."""
+    with db.atomic():
+        db.execute(f"DROP TABLE IF EXISTS {PAPER_SEARCH}")
+        db.execute(PAPER_SEARCH_SQL)
+        if rebuild:  # every paper indexed as it is now, and known to be
+            db.execute(f"INSERT INTO {PAPER_SEARCH} ({PAPER_SEARCH}) VALUES ('rebuild')")
+            db.execute("DELETE FROM paper_search_state")
+            db.execute("INSERT INTO paper_search_state (pmid, content_hash) SELECT pmid, content_hash FROM papers")
 
 
 # ---- rows: a value as its column stores it ----

@@ -7,7 +7,6 @@ re-indexed, so keeping it current after a sync is cheap.
 
 from __future__ import annotations
 
-import json
 import re
 
 import sqlite_utils
@@ -15,8 +14,7 @@ from sqlite_utils.utils import chunks
 
 from ..claims.catalog import Claim, normalise
 from ..claims.match import STOP_WORDS
-from ..core.schema import PAPER_SEARCH
-from ..papers.store import mesh_descriptors
+from ..core.schema import PAPER_SEARCH, PAPER_SEARCH_SOURCE
 
 FTS_TABLE = PAPER_SEARCH  # declared in core/schema.py
 STATE_TABLE = "paper_search_state"
@@ -27,37 +25,35 @@ QUERY_STOP = STOP_WORDS | {"kratom's", "mitragyna", "speciosa", "kratom", "like"
 
 
 def refresh_index(db: sqlite_utils.Database) -> int:
-    """Index new and changed papers; returns how many were (re)indexed."""
+    """Index new and changed papers; returns how many were (re)indexed.
+
+    The store takes a paper out of the index before changing it (papers/store.py, unindex_papers),
+    so a stale paper here has no entry. One indexed under other text (by an older version of the
+    tracker) cannot be taken out safely: then the whole index is rebuilt from the papers.
+    """
     stale = [
-        row[0]
+        (row[0], row[1])
         for row in db.execute(
-            f"SELECT p.pmid FROM papers p LEFT JOIN {STATE_TABLE} s ON s.pmid = p.pmid "
+            f"SELECT p.pmid, s.pmid IS NOT NULL FROM papers p LEFT JOIN {STATE_TABLE} s ON s.pmid = p.pmid "
             "WHERE s.content_hash IS NULL OR s.content_hash IS NOT p.content_hash"
         )
     ]
     if not stale:
         return 0
     with db.atomic():
-        for chunk in chunks(stale, 500):
+        if any(indexed for _, indexed in stale):
+            db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
+            db.execute(f"DELETE FROM {STATE_TABLE}")
+            db.execute(f"INSERT INTO {STATE_TABLE} (pmid, content_hash) SELECT pmid, content_hash FROM papers")
+            return len(stale)
+        for chunk in chunks([pmid for pmid, _ in stale], 500):
             chunk = list(chunk)
             marks = ", ".join("?" for _ in chunk)
-            mesh = mesh_descriptors(db, chunk)
-            db.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({marks})", chunk)
-            rows = db.execute(
-                f"SELECT pmid, title, abstract, keywords, content_hash FROM papers WHERE pmid IN ({marks})", chunk
-            ).fetchall()
-            db.conn.executemany(
-                f"INSERT INTO {FTS_TABLE} (rowid, title, abstract, mesh, keywords) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (pmid, title or "", abstract or "", "; ".join(mesh.get(pmid, [])),
-                     "; ".join(json.loads(keywords or "[]")))
-                    for pmid, title, abstract, keywords, _ in rows
-                ],
-            )
-            db.conn.executemany(
-                f"INSERT OR REPLACE INTO {STATE_TABLE} (pmid, content_hash) VALUES (?, ?)",
-                [(pmid, digest) for pmid, _, _, _, digest in rows],
-            )
+            db.execute(f"INSERT INTO {FTS_TABLE} (rowid, title, abstract, mesh, keywords) "
+                       f"SELECT pmid, title, abstract, mesh, keywords FROM {PAPER_SEARCH_SOURCE} "
+                       f"WHERE pmid IN ({marks})", chunk)
+            db.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} (pmid, content_hash) "
+                       f"SELECT pmid, content_hash FROM papers WHERE pmid IN ({marks})", chunk)
     return len(stale)
 
 

@@ -14,7 +14,7 @@ import sqlite_utils
 from sqlite_utils.utils import chunks
 
 from ..core.clock import utc_now
-from ..core.schema import TABLES, insert_sql, to_row
+from ..core.schema import PAPER_SEARCH, PAPER_SEARCH_SOURCE, TABLES, insert_sql, to_row
 from .compress import CODEC, compress_raw
 from .records import CHILD_TABLES, SOURCE_RANK, ParsedRecord
 
@@ -81,6 +81,26 @@ def mesh_descriptors(db: sqlite_utils.Database, pmids: list[int]) -> dict[int, l
     for pmid, descriptor in _select_in(db, sql, pmids):
         found.setdefault(pmid, []).append(descriptor)
     return found
+
+
+def unindex_papers(db: sqlite_utils.Database, pmids: list) -> None:
+    """Take papers out of the full-text index before their text changes (core/schema.py, PAPER_SEARCH).
+
+    The index keeps no copy of the text, so removing an entry needs the text that was indexed: it is
+    read through the index's own view while the papers still hold it. link/index.py adds them back.
+    """
+    if not pmids or not db[PAPER_SEARCH].exists():
+        return
+    indexed = [pmid for pmid, in _select_in(
+        db, "SELECT s.pmid FROM paper_search_state s JOIN papers p ON p.pmid = s.pmid "
+            "WHERE s.pmid IN ({marks}) AND s.content_hash IS p.content_hash", pmids)]
+    for chunk in chunks(indexed, CHUNK):
+        chunk = list(chunk)
+        marks = ",".join("?" for _ in chunk)
+        db.execute(f"INSERT INTO {PAPER_SEARCH} ({PAPER_SEARCH}, rowid, title, abstract, mesh, keywords) "
+                   f"SELECT 'delete', pmid, title, abstract, mesh, keywords FROM {PAPER_SEARCH_SOURCE} "
+                   f"WHERE pmid IN ({marks})", chunk)
+        db.execute(f"DELETE FROM paper_search_state WHERE pmid IN ({marks})", chunk)
 
 
 @dataclass
@@ -155,6 +175,7 @@ def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord | Sto
             raw_rows.append((pmid, record.source, record.compressed, now, CODEC))
         if record.evidence is not None:
             evidence_rows.append((pmid, *record.evidence, content_hash))
+    unindex_papers(db, replaced)
     for chunk in chunks(replaced, CHUNK):
         chunk = list(chunk)
         marks = ",".join("?" for _ in chunk)
