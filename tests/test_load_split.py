@@ -15,9 +15,9 @@ from tracker.papers.load import load_file, reparse
 from tracker.papers.parse import parse_record_xml
 
 from .support.corpus import as_document, metapub_records
+from .support.stored import stored_rows
 
 TABLES = ("papers", "authors", "mesh_headings", "chemicals", "comments_corrections", "paper_evidence")
-WRITE_TIMES = {"first_seen", "last_updated"}
 
 
 def xml_fixtures(fixtures):
@@ -25,11 +25,7 @@ def xml_fixtures(fixtures):
 
 
 def rows(db):
-    found = {}
-    for table in TABLES:
-        columns = [c for c in db[table].columns_dict if c not in WRITE_TIMES]
-        found[table] = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1, 2, 3").fetchall()
-    return found
+    return stored_rows(db, TABLES)
 
 
 def load_all(path, files, **options):

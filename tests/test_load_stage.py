@@ -18,18 +18,14 @@ from tracker.papers import split, stage
 from tracker.papers.load import PublishInterrupted, finish_interrupted_loads, load_file
 
 from .support.corpus import as_document, copies
+from .support.stored import stored_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("papers", "authors", "mesh_headings", "chemicals", "comments_corrections", "raw_records", "paper_evidence")
-WRITE_TIMES = {"first_seen", "last_updated", "stored_at"}
 
 
 def rows(db):
-    found = {}
-    for table in TABLES:
-        columns = [c for c in db[table].columns_dict if c not in WRITE_TIMES]
-        found[table] = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1, 2").fetchall()
-    return found
+    return stored_rows(db, TABLES)
 
 
 @pytest.fixture
