@@ -61,8 +61,9 @@ class RateLimiter:
         self._next_start = 0.0
 
     def wait(self, rate: float) -> None:
-        # A hair over 1/rate: with exact spacing, rounding could fit rate+1 starts in one second.
-        interval = 1.0 / rate * 1.02
+        # 10% over 1/rate: rate+1 starts then span 1.1 s, so a request that reaches the server
+        # up to 100 ms late (network, a busy machine) still does not put rate+1 in its one-second window.
+        interval = 1.0 / rate * 1.10
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next_start)
