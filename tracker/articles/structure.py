@@ -77,7 +77,8 @@ def _looks_like_heading(text: str) -> bool:
     return (
         0 < len(words) <= 14
         and len(text) <= 120
-        and text[-1] not in TERMINAL
+        # "What Is Kratom?" heads a section; "What Is Kratom? Why Is It Addictive?" is two sentences.
+        and (text[-1] not in TERMINAL or (text.endswith("?") and not re.search(r"[.!?]\s", text)))
         and text[0] not in QUOTES_OPEN
         and (text[0].isupper() or text[0].isdigit())
     )

@@ -8,8 +8,10 @@ The rules, in order (each decision records its reason):
 2. Framing is masked before anything else is read: "has gained attention as a potential aid...",
    "this article explores...", "further research is needed..." assert nothing checkable.
 3. A sentence is about kratom when it names kratom or its alkaloids, opens on a word for it ("It",
-   "The herb", "This substance", "Red vein strains"), or stands in a paragraph or under a heading
-   that names it and does not open on a subject of its own (opioids, withdrawal, symptoms).
+   "The herb", "This substance", "Red vein strains"), points back to it anywhere ("experts say this
+   plant ...", "if you take this ..."), or stands in a paragraph or under a heading that names it
+   and does not open on a subject of its own (opioids, withdrawal, the liver). An "It" right after
+   a sentence about such a subject speaks of that subject ("The liver filters the blood. It ...").
 4. About kratom and matching a canonical claim: `claim`, unless it is advice ("should", "consult",
    "it's crucial to") and asserts nothing in a clause of its own ("have reported", "can cause").
    About kratom with an assertion ("can cause", "is considered") but no catalog match: `claim`,
@@ -39,6 +41,10 @@ KRATOM_REFERENCE = _any(
     r"different)\s+(?:[\w-]+\s+){0,3}?(?:herb|herbs|plant|leaf|leaves|substance|strain|strains|alkaloids?|compounds?|"
     r"tree|botanical|powder|tea|supplement)\b",
     r"\b(?:red|white|green|yellow|gold)[\s-]+vein\b",
+    # "Experts revealed that this plant contains ...": a demonstrative points back to kratom anywhere.
+    r"\b(?:this|these)\s+(?:[\w-]+\s+){0,2}?(?:herb|herbs|plant|leaf|leaves|substance|supplement|botanical|"
+    r"tree|drug|extract|product|products|kratom)\b",
+    r"\b(?:take|taking|consume|consuming) (?:this|it)\b",
 )
 # Verbs that assert an effect only when kratom is the sentence's own subject ("It provides pain
 # relief"), not when a paragraph about it says "Knowing these differences helps you".
@@ -47,6 +53,8 @@ LEAD_IN_MIN_WORDS = 4  # "It's capable of:" only introduces; "Kratom's effects d
 # A sentence that opens on a subject of its own is background, even in a paragraph about kratom.
 BACKGROUND_OPENING = _any(
     r"^\W*(opioids?|withdrawal|cravings|common|these symptoms|the symptoms|these drugs|the brain|the severity)\b",
+    # other organs and other products: "The liver works as a detoxifier", "Herbal dietary supplements cause HILI"
+    r"^\W*(the liver|bile|the body|dili|hili|herbal (?:and )?dietary supplements)\b",
     r"^\W*many (individuals|people) (going through|in|with)\b",
     r"^\W*(when|if) (individuals|someone|use|you)\b",
 )
@@ -63,9 +71,18 @@ FRAMING = _any(
     r"\b(?:research|studies)\b[^,.;]*?\b(?:is|are) (?:still )?(?:ongoing|evolving)\b[^,.;]*",
     r"^[^,.;]*\bis a topic of (?:ongoing )?(?:research|debate|discussion)\b[^,.;]*",
     r"\bresearch ongoing\b",
+    # concern and research that was done, not what it found
+    r"\bconcerns? (?:have |has )?(?:been )?raised\b[^.;]*",
+    r"\b(?:worries|concerns?|questions) (?:about|regarding|over) how\b[^.;]*",
+    r"\bgrowing concern\b[^.;]*",
+    r"\b(?:studies|research|researchers|scientists) (?:have )?(?:investigated|examined|explored|looked at)\b[^.;]*",
+    # how it is sold is marketing, not an effect ("Sold as an energy booster, ...")
+    r"^\W*(?:sold|marketed|advertised|promoted) as\b[^;]*?(?=,[^,]*$|$)",
     # history of use, and interest in it, are not effects
     r"\b(?:traditionally|historically)\b[^.;]*",
     r"\b(?:has|have|had) (?:been )?used\b[^.;]*",
+    r"\breport(?:s|ed|ing)? (?:using|taking)\b[^.;]*",
+    r"\bself-treat\w*\b[^.;]*",
     r"\bprompting (?:interest|curiosity)\b[^.;]*",
     r"\boffers? hope\b[^,.;]*",
     # marketing imperatives ("Embrace a path to recovery ...")
@@ -92,7 +109,16 @@ ADVICE = _any(
 # A clause that asserts something, as opposed to advice that merely mentions a risk.
 ASSERTION = _any(
     r"\binteracts?\b",
-    r"\b(?:can|may|could|will) (?:cause|lead|help|provide|produce|vary|prevent|raise|increase|damage)\b",
+    r"\b(?:can|may|could|will|might) (?:also |potentially |even |still )?(?:cause|lead|help|provide|produce|vary|"
+    r"prevent|raise|increase|damage|create|destroy|harm|induce|trigger|result|worsen|exacerbate|impair|give|affect)\b",
+    r"\b(?:has|have|possess(?:es)?) (?:the )?(?:ability|potential|capacity) to\b",
+    r"\bpossess(?:es)? an?\b",
+    r"\blacks?\b",
+    r"\b(?:has|have) been proven\b|\bproven to\b",
+    r"\bbreaks? down\b",
+    r"\baffects?\b",
+    r"\b(?:can|may|could) have\b",
+    r"\b(?:is|are) (?:not )?(?:an? )?(?:controlled|scheduled)\b",
     r"\b(?:causes?|caused|leads? to)\b",
     r"(?<!\bto )\bprevents?\b",  # "to prevent liver damage" is a purpose, not an assertion
     r"\b(?:is|are) considered\b",
@@ -117,7 +143,7 @@ ASSERTION = _any(
     r"\btends? to\b",
     r"\b(?:known|used|associated) for\b",
     r"\b(?:has|have|had) found\b",
-    r"\b(?:approve|recogni[sz]e|regulate|permitted|legal|illegal|banned|bans)\b",
+    r"\b(?:approved?|recogni[sz]e|regulated?|permitted|legal|illegal|banned|bans)\b",
     r"\bis absent\b",
     r"\b(?:has|have) (?:\w+ ){0,2}(?:effects?|properties)\b",
     r"\b(?:is|are) (?:often |typically |generally )?the (?:preferred|best|most)\b",
@@ -185,6 +211,23 @@ def names_kratom(text: str) -> bool:
     return bool(KRATOM.search(plain) or KRATOM_REFERENCE.search(plain))
 
 
+def previous_sentence(text: str, block_text: str) -> str:
+    """The sentence before `text` in its block ("" when it opens the block)."""
+    at = block_text.find(text)
+    before = block_text[:at].strip() if at > 0 else ""
+    return re.split(r"(?<=[.!?])\s+", before)[-1] if before else ""
+
+
+def continues_background(text: str, block_text: str) -> bool:
+    """An "It ..." that follows a sentence about something else ("The liver controls ... It helps remove
+    toxins") speaks of that, not of kratom."""
+    plain = normalise(text)
+    if KRATOM.search(plain) or not re.match(r"\W*(?:it|its|it's|they|their)\b", plain, re.IGNORECASE):
+        return False
+    previous = normalise(previous_sentence(text, block_text))
+    return bool(previous) and not names_kratom(previous) and bool(BACKGROUND_OPENING.search(previous))
+
+
 class SentenceClassifier:
     def __init__(self, claims: list[Claim], categories: list[Category] | None = None):
         self.claims = {c.id: c for c in claims}
@@ -197,6 +240,8 @@ class SentenceClassifier:
         stripped = re.sub(r"\s*\([^()]*\)$", "", text.strip().rstrip("”\"’ ")).rstrip("”\"’ ")
         lead_in = is_lead_in(text, block_kind) and len(text.split()) >= LEAD_IN_MIN_WORDS
         if block_kind in ("title", "heading", "contents_item") and not lead_in:
+            if stripped.endswith("?") and block_kind == "heading":
+                return Classification("question", "a heading that asks a question", hedges)
             return Classification("heading", f"a {block_kind.replace('_', ' ')}", hedges)
         if re.fullmatch(r"\(\s*see\b[^()]*\)\W*", text.strip(), re.IGNORECASE):
             return Classification("other", "a cross-reference", hedges)
@@ -209,10 +254,10 @@ class SentenceClassifier:
 
         masked = mask_framing(text)
         plain = normalise(text)
-        about = names_kratom(plain) or completes or (
+        about = not continues_background(text, block_text) and (names_kratom(plain) or completes or (
             (bool(KRATOM.search(normalise(block_text))) or names_kratom(heading))
             and not BACKGROUND_OPENING.search(plain)
-        )
+        ))
         advice = ADVICE.search(plain)
         assertion = (ASSERTION.search(masked) or (names_kratom(plain) and EFFECT_VERB.search(masked))
                      or (completes and ASSERTION.search(normalise(heading))))

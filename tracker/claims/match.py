@@ -59,10 +59,11 @@ NEGATION = re.compile(
 COMPARISON = re.compile(
     r"\bwithout (?:some|many|most|all|the same|as many)\b|\b(?:lower|less|fewer|milder|reduced|minimal|little)\b"
 )
-# "no evidence that kratom causes liver damage", "has not been shown to cause": denies whatever its clause says.
+# "no evidence that kratom causes liver damage", "has not been shown to cause", "instead of helping one detox":
+# denies whatever its clause says.
 NO_EVIDENCE = re.compile(
     r"\b(?:no|little|not any|lack of|without) (?:\w+ )?(?:evidence|proof|studies|research|data) (?:that|of|to suggest|"
-    r"suggesting|showing|linking)\b|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b")
+    r"suggesting|showing|linking)\b|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b|\binstead of\b")
 NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
 CLAUSE_BREAK = re.compile(r"[,;:.!?()]|\b(?:but|while|although|though|whereas|however|yet)\b")
 ASSERTS, DENIES, COMPARES = "asserts", "denies", "compares"
@@ -121,6 +122,7 @@ class Matcher:
         count = len(claims)
         self.idf = {w: math.log((1 + count) / (1 + n)) + 1 for w, n in frequency.items()}
         self.vectors = {cid: self._vector(bag) for cid, bag in documents.items()}
+        self.comparative = {c.id for c in claims if COMPARISON.search(normalise(c.statement)) or " than " in c.statement}
 
     def _vector(self, bag: Counter) -> dict[str, float]:
         vector = {w: n * self.idf.get(w, 0.0) for w, n in bag.items() if w in self.idf}
@@ -162,6 +164,10 @@ class Matcher:
             scored = sorted(((self.similarity(text, c.id), c.id) for c in self.claims), reverse=True)
             for overlap, claim_id in scored[:3]:
                 shared = sentence_words & set(self.vectors[claim_id])
+                # A claim that compares ("less respiratory depression than opioids") is never made by shared
+                # words alone: "impaired breathing" shares its words and says the opposite.
+                if claim_id in self.comparative and not COMPARISON.search(plain):
+                    continue
                 if overlap >= LEXICAL_THRESHOLD and len(shared) >= LEXICAL_MIN_SHARED:
                     found.append(Match(claim_id, round(min(overlap, 0.79), 3), "lexical", "; ".join(sorted(shared))))
         found.sort(key=lambda m: (-m.score, m.claim_id))
