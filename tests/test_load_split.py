@@ -86,10 +86,12 @@ def test_raw_records_are_the_files_bytes_and_parse_back_to_the_same_rows(fixture
     (lambda doc: doc.replace(b"<ArticleTitle>", b"<ArticleTitle><b>", 1), "not well-formed XML at line"),
     (lambda doc: doc + b"<PubmedArticleSet/>", "not well-formed XML at line"),
 ])
-def test_what_the_fast_path_is_not_sure_of_is_read_by_the_streaming_parser(tmp_path, damage, reason):
+@pytest.mark.parametrize("compressed", [True, False])  # plain files are cut by offsets, gzip ones by reading
+def test_what_the_fast_path_is_not_sure_of_is_read_by_the_streaming_parser(tmp_path, damage, reason, compressed):
     records = metapub_records()[:30]
-    path = tmp_path / "damaged.xml.gz"
-    path.write_bytes(gzip.compress(damage(as_document(records))))
+    document = damage(as_document(records))
+    path = tmp_path / ("damaged.xml.gz" if compressed else "damaged.xml")
+    path.write_bytes(gzip.compress(document) if compressed else document)
     fast, slow = open_db(tmp_path / "fast.db"), open_db(tmp_path / "slow.db")
     if reason is None:
         assert load_file(fast, path, workers=2).new == 30 == load_file(slow, path, split=False).new
@@ -116,3 +118,45 @@ def test_an_older_database_with_zlib_records_is_read_and_recompressed_by_reparse
     assert not result.failures and result.stats.unchanged == 1
     codec, blob = db.execute("SELECT codec, compressed FROM raw_records").fetchone()
     assert codec == "zstd" and decompress_raw(codec, blob) == raw
+
+
+def cut_both_ways(path, run_bytes):
+    """What record_runs reads from the file and what record_ranges names by offset: each the
+    records' bytes in file order and how many runs (they may cut at other records), or the refusal."""
+    content = path.read_bytes()
+
+    def attempt(cut):
+        try:
+            runs = list(cut())
+        except split.NotSplittable as error:
+            return f"not splittable: {error}"
+        assert all(run.rstrip().endswith(tuple(split._RECORD_END.values())) for run in runs)
+        return b"".join(runs), len(runs)
+
+    with open(path, "rb") as handle:
+        read = attempt(lambda: split.record_runs(handle, run_bytes))
+    ranged = attempt(lambda: (content[a:b] for a, b in split.record_ranges(str(path), run_bytes)))
+    return read, ranged
+
+
+def test_runs_cut_by_offsets_are_the_runs_read_from_the_file(fixtures, tmp_path):
+    plain = [f for f in xml_fixtures(fixtures) if f.name.endswith(".xml")]
+    cut = 0
+    for file in plain:
+        for run_bytes in (5_000, 40_000, 2 << 20):
+            read, ranged = cut_both_ways(file, run_bytes)
+            assert ranged[0] == read[0] if isinstance(read, tuple) else ranged == read, file.name
+            if isinstance(read, tuple) and run_bytes == 5_000:
+                assert ranged[1] >= read[1] > 0  # runs no larger than asked for, where record_runs reads on
+            cut += isinstance(read, tuple)
+    assert cut > 30  # most fixture files are cut, some are refused alike
+    # a record larger than a run, a file cut short, and a file with nothing after its last record
+    document = as_document(metapub_records()[:5])
+    for name, content in (("large.xml", document), ("short.xml", document[:-40]),
+                          ("open.xml", document.replace(b"</PubmedArticleSet>", b""))):
+        (tmp_path / name).write_bytes(content)
+        read, ranged = cut_both_ways(tmp_path / name, 100)
+        if isinstance(read, str):
+            assert ranged == read, name  # refused alike, for the same reason
+        else:
+            assert ranged[0] == read[0] and ranged[1] == 5  # a run per record, each larger than the run size

@@ -34,7 +34,7 @@ from .evidence import refresh_evidence_levels
 from .medline import iter_medline_records, parse_medline_record
 from .parse import iter_xml_records, parse_record_xml
 from .records import ParsedRecord
-from .split import NotSplittable, parse_run, record_runs
+from .split import NotSplittable, parse_range, parse_run, parse_run_pickled, record_ranges, record_runs
 from .stage import (
     STAGE_BYTES,
     discard_stage,
@@ -127,22 +127,29 @@ def _batches(records: Iterator[ParsedRecord], size: int) -> Iterator[list]:
         yield batch
 
 
-def _split_batches(path: Path, workers: int) -> Iterator[list]:
-    """The records of an XML file, a run at a time, parsed by `workers` processes (here when 1).
+def _split_batches(path: Path, workers: int, parse: Callable = parse_run) -> Iterator:
+    """The records of an XML file, a run at a time, parsed by `workers` processes (here when 1);
+    `parse` is parse_run, or parse_run_pickled for a stage.
 
     At most two runs per worker are in flight, so memory stays flat however large the file.
     """
     with _open_binary(path) as handle:
         runs = _readable(record_runs(handle))
         if workers <= 1:
-            yield from (parse_run(run) for run in runs)
+            yield from (parse(run) for run in runs)
             return
+        if not isinstance(handle, gzip.GzipFile):
+            # An uncompressed file: each worker reads its own run; only the offsets pass between processes.
+            pickled = parse is parse_run_pickled
+            tasks = ((parse_range, str(path), start, end, pickled) for start, end in record_ranges(str(path)))
+        else:
+            tasks = ((parse, run) for run in runs)
         context = multiprocessing.get_context("fork")  # the workers need nothing but this module
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: deque = deque()
             try:
-                for run in runs:
-                    pending.append(pool.submit(parse_run, run))
+                for task in tasks:
+                    pending.append(pool.submit(*task))
                     if len(pending) >= 2 * workers:
                         yield pending.popleft().result()
                 while pending:
@@ -210,12 +217,13 @@ def load_file(
 
 
 def _with_fallback(attempt: Callable[[Iterator[list]], SaveStats | int], path: Path, run_format: str,
-                   batch_size: int, workers: int, split: bool):
-    """`attempt` on the fast path's batches (XML cut into runs for the workers); if the cutting gives
-    up part way, `attempt` (which undoes what it did) again on the streaming parser's batches."""
+                   batch_size: int, workers: int, split: bool, parse: Callable = parse_run):
+    """`attempt` on the fast path's batches (XML cut into runs for the workers, each parsed by `parse`);
+    if the cutting gives up part way, `attempt` (which undoes what it did) again on the streaming
+    parser's batches."""
     if run_format == "xml" and split:
         try:
-            return attempt(_split_batches(path, workers))
+            return attempt(_split_batches(path, workers, parse))
         except NotSplittable:
             pass  # undone by the attempt; the streaming parser reads it, and names any error's line
     return attempt(_batches(iter_file_records(path), batch_size))
@@ -237,7 +245,7 @@ def _load_staged(db, path: Path, run_id: int, run_format: str, progress, batch_s
     shown = (lambda count: progress(SaveStats(unchanged=count))) if progress else None
     try:
         _with_fallback(lambda batches: write_stage(stage, batches, shown), path, run_format, batch_size, workers,
-                       split)
+                       split, parse_run_pickled)
     except BaseException:
         discard_stage(stage)  # nothing was published: the database is as it was
         raise

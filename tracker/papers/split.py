@@ -11,7 +11,11 @@ any error. So both paths accept exactly the same files.
 
 from __future__ import annotations
 
+import mmap
+import os
+import pickle
 import re
+from dataclasses import dataclass
 from typing import IO, Iterator
 
 from lxml import etree
@@ -93,6 +97,65 @@ def record_runs(stream: IO[bytes], run_bytes: int | None = None) -> Iterator[byt
         run_bytes = wanted
 
 
+def record_ranges(path: str, run_bytes: int | None = None) -> Iterator[tuple[int, int]]:
+    """For an uncompressed file: (start, end) byte ranges of runs of whole records, in file order,
+    with the checks record_runs makes. Only the bytes around each cut are read here (the file is
+    mapped), so the workers read their runs themselves and no run passes through this process."""
+    wanted = run_bytes or RUN_BYTES
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
+            raise NotSplittable("an empty file")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            first = _RECORD_START.search(data, 0, min(size, 2 * BLOCK))
+            if first is None:
+                raise NotSplittable("no record near the start of the file")
+            preamble = _PREAMBLE.match(data[:first.start()])
+            if preamble is None:
+                raise NotSplittable("something other than the root element before the first record")
+            encoding = _ENCODING.search(preamble.group("decl") or b"")
+            if encoding and encoding.group(1).lower().replace(b"-", b"") != b"utf8":
+                raise NotSplittable("not UTF-8")
+            root_end = b"</" + preamble.group("root") + b">"
+            last = _record_end_before(data, first.start(), size)
+            if last == 0 or data[last:].strip() != root_end:
+                raise NotSplittable("the file does not end with the root's end tag")
+            position = first.start()
+            while position < last:
+                if position + wanted >= last:
+                    yield position, last
+                    return
+                cut = _record_end_before(data, position, position + wanted)
+                if cut == 0:  # a large record: the run ends where it does
+                    ends = [at + len(end) for end in _RECORD_END.values() if (at := data.find(end, position)) >= 0]
+                    cut = min(ends, default=last)
+                    if cut - position > MAX_RECORD_BYTES:
+                        raise NotSplittable("a record over the size limit")
+                yield position, cut
+                position = cut
+
+
+def _record_end_before(data, start: int, end: int) -> int:
+    """Where the last record end tag within data[start:end] ends (0: none). Searched backwards in
+    widening windows: a tag the file lacks would otherwise be sought through every byte, and every
+    mapped page read counts in this process's memory."""
+    window = 64 * 1024
+    while True:
+        low = max(start, end - window)
+        found = max((at + len(tag) for tag in _RECORD_END.values() if (at := data.rfind(tag, low, end)) >= 0),
+                    default=0)
+        if found or low == start:
+            return found
+        window *= 4
+
+
+def parse_range(path: str, start: int, end: int, pickled: bool = False):
+    """parse_run (or parse_run_pickled) of the run at path[start:end], read here, in the worker."""
+    with open(path, "rb") as handle:
+        run = os.pread(handle.fileno(), end - start, start)
+    return parse_run_pickled(run) if pickled else parse_run(run)
+
+
 def _last_record_end(buffer: bytes) -> int:
     """Where the last whole record of the buffer ends (0: none ends in it)."""
     for start in (max(0, len(buffer) - BLOCK), 0):  # the end of the buffer first: a tag absent is a full scan
@@ -138,6 +201,20 @@ def parse_run(run: bytes) -> list[StorableRecord]:
             raise NotSplittable(str(error)) from None
         records.extend(storable_with_level(record) for record in parsed)
     return records
+
+
+@dataclass
+class PickledRun:
+    """A parsed run as the staging file keeps it: pickled where it was parsed, so the one writer
+    neither unpickles nor pickles it again (it is unpickled only when published)."""
+
+    records: int
+    payload: bytes
+
+
+def parse_run_pickled(run: bytes) -> PickledRun:
+    records = parse_run(run)
+    return PickledRun(len(records), pickle.dumps(records, pickle.HIGHEST_PROTOCOL))
 
 
 def storable_with_level(record) -> StorableRecord:

@@ -28,6 +28,7 @@ from typing import Callable, Iterable, Iterator
 import sqlite_utils
 
 from ..core.errors import InputError
+from .split import PickledRun
 from .store import SaveStats, StorableRecord, save_records, storable
 
 STAGE_BYTES = 64 * 1024**2  # of XML; about 2,500 reference-heavy records, 10,000 typical ones
@@ -59,11 +60,14 @@ def write_stage(path: Path, batches: Iterable[list], progress: Callable[[int], N
         conn.execute("CREATE TABLE batches (seq INTEGER PRIMARY KEY, records INTEGER, payload BLOB)")
         conn.execute("CREATE TABLE complete (records INTEGER)")
         for seq, batch in enumerate(batches, start=1):
-            batch = [r if isinstance(r, StorableRecord) else storable(r) for r in batch]
-            # pickle: the stage is written and read by this module only, beside the database it feeds
-            conn.execute("INSERT INTO batches VALUES (?, ?, ?)",
-                         (seq, len(batch), pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)))
-            records += len(batch)
+            if isinstance(batch, PickledRun):  # pickled by the worker that parsed it
+                count, payload = batch.records, batch.payload
+            else:
+                batch = [r if isinstance(r, StorableRecord) else storable(r) for r in batch]
+                # pickle: the stage is written and read by this module only, beside the database it feeds
+                count, payload = len(batch), pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
+            conn.execute("INSERT INTO batches VALUES (?, ?, ?)", (seq, count, payload))
+            records += count
             if progress:
                 progress(records)
         conn.execute("INSERT INTO complete VALUES (?)", (records,))
