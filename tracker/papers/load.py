@@ -134,15 +134,15 @@ def _split_batches(path: Path, workers: int, parse: Callable = parse_run) -> Ite
     At most two runs per worker are in flight, so memory stays flat however large the file.
     """
     with _open_binary(path) as handle:
-        runs = _readable(record_runs(handle))
-        if workers <= 1:
-            yield from (parse(run) for run in runs)
-            return
-        if not isinstance(handle, gzip.GzipFile):
+        if workers > 1 and not isinstance(handle, gzip.GzipFile):
             # An uncompressed file: each worker reads its own run; only the offsets pass between processes.
             pickled = parse is parse_run_pickled
             tasks = ((parse_range, str(path), start, end, pickled) for start, end in record_ranges(str(path)))
         else:
+            runs = _readable(record_runs(handle))
+            if workers <= 1:
+                yield from (parse(run) for run in runs)
+                return
             tasks = ((parse, run) for run in runs)
         context = multiprocessing.get_context("fork")  # the workers need nothing but this module
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
