@@ -143,12 +143,20 @@ def test_sigkill_at_random_points_leaves_a_whole_database_and_the_next_run_compl
     total, batch = 600, 20
     fake.add(TERM, copies(metapub_records(), total))
     base = base_database(tmp_path)
-    # How long a whole sync takes here, start-up included, so the kills can fall anywhere inside it.
+    # When a sync here begins writing (start-up takes a good part of it on a slow machine) and how
+    # long it takes in all, so the kills fall inside the sync itself.
     calibration = tmp_path / "calibration.db"
     shutil.copy(base, calibration)
     started = time.monotonic()
-    assert sync_command(calibration, fake, batch).wait(timeout=120) == 0
+    calibrating = sync_command(calibration, fake, batch)
+    began = None
+    while calibrating.poll() is None:
+        if began is None and count(calibration, "SELECT count(*) FROM sync_runs"):
+            began = time.monotonic() - started
+        time.sleep(0.01)
+    assert calibrating.returncode == 0
     duration = time.monotonic() - started
+    began = min(began if began is not None else 0.0, duration)
     rng = random.Random(SEED)
     outcomes = []
     attempts = 0
@@ -158,7 +166,7 @@ def test_sigkill_at_random_points_leaves_a_whole_database_and_the_next_run_compl
         db = tmp_path / f"trial-{attempts}.db"
         shutil.copy(base, db)
         process = sync_command(db, fake, batch)
-        time.sleep(rng.uniform(0.05, 0.9) * duration)
+        time.sleep(began + rng.uniform(0.05, 0.9) * (duration - began))
         process.send_signal(signal.SIGKILL)
         process.wait()
         killed = process.returncode == -signal.SIGKILL
@@ -174,7 +182,8 @@ def test_sigkill_at_random_points_leaves_a_whole_database_and_the_next_run_compl
         assert _check_whole(db, batch) == (total, "ok")
         assert count(db, "SELECT count(*) FROM papers WHERE pmid > 900000000") == total
     mid_sync = [o for o in outcomes if o[0] and o[2] == "running"]
-    print(f"\n{TRIALS} SIGKILL trials (seed {SEED}, sync {duration:.1f} s, {attempts} attempts): {len(mid_sync)} "
+    print(f"\n{TRIALS} SIGKILL trials (seed {SEED}, sync {duration:.1f} s, writing from {began:.1f} s, {attempts} "
+          f"attempts): {len(mid_sync)} "
           f"killed mid-sync (records stored at the kill: {sorted(o[1] for o in mid_sync)}), "
           f"{sum(1 for o in outcomes if o[0] and o[2] != 'running')} before the sync began or after it ended")
     assert len(mid_sync) >= TRIALS // 2  # most kills land while records are being written
