@@ -161,7 +161,7 @@ def test_rationale_prefers_a_results_sentence_and_keeps_offsets():
 
 def test_a_suggestion_says_when_the_evidence_is_in_animals():
     claim = CLAIMS["liver-protective"]
-    paper = {"title": "Hepatoprotective effect of an extract in rats", "abstract": None, "mesh": [], "keywords": []}
+    paper = {"title": "Hepatoprotective effect of a kratom extract in rats", "abstract": None, "mesh": [], "keywords": []}
     made = suggest(claim, paper, "animal")
     assert made.stance == "supports" and "animals or cells, not people" in made.reason
     human = suggest(claim, {**paper, "title": "Kratom and liver injury: a case series"}, "case-series")
@@ -185,3 +185,23 @@ def test_exports_and_the_report_mark_suggestions_as_suggestions(linked, run):
     section = report.split("## Kratom has liver-protective")[1].split("\n## ")[0]
     assert "| contradicts |" in section  # the decisions, as decisions
     assert "*suggested: contradicts* (A review reporting liver injury" in section  # LiverTox, as a suggestion
+
+
+def test_a_paper_that_does_not_name_kratom_bears_on_no_claim(fixtures):
+    from tracker.link.relevance import relevance
+    from tracker.papers.parse import iter_xml_records
+
+    with open(fixtures / "biopython_entrez" / "pubmed4.xml", "rb") as handle:
+        record = next(r for r in iter_xml_records(handle, "pubmed4.xml") if r.pmid == 27797938)
+    paper, mesh = record.paper, [m["descriptor"] for m in record.mesh]  # a telomere study, indexed as an RCT topic
+    evidence_limited = CLAIMS["evidence-limited"]
+    args = (paper["title"], paper["abstract"], mesh, paper.get("keywords") or [])
+    assert not relevance(evidence_limited, *args).relevant
+    assert "does not name kratom" in relevance(evidence_limited, *args).basis
+    # the same words in a paper known to be about kratom (a starter-bibliography paper), or one that names
+    # it only among its substances, are on the claim's topic
+    assert relevance(evidence_limited, *args, on_subject=True).relevant
+    assert relevance(evidence_limited, *args, chemicals=["mitragynine"]).relevant
+    # a catalog without a subject (the benchmarks' claims) asks for none
+    from dataclasses import replace
+    assert relevance(replace(evidence_limited, subject=[], subject_pattern=None), *args).relevant

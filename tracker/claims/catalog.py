@@ -99,6 +99,9 @@ class Claim:
     rules: list[list[re.Pattern]] = field(default_factory=list, repr=False)
     opposite_rules: list[list[re.Pattern]] = field(default_factory=list, repr=False)
     topic_pattern: re.Pattern | None = field(default=None, repr=False)
+    # What every paper bearing on a claim of the catalog names (kratom or its alkaloids): `subject:`.
+    subject: list[str] = field(default_factory=list)
+    subject_pattern: re.Pattern | None = field(default=None, repr=False)
 
     def row(self) -> dict:
         import json
@@ -112,6 +115,7 @@ class Claim:
             "match_rules": json.dumps(self.match, ensure_ascii=False),
             "opposite_rules": json.dumps(self.opposite, ensure_ascii=False),
             "topic": json.dumps(self.topic, ensure_ascii=False),
+            "subject": json.dumps(self.subject, ensure_ascii=False),
             "findings": json.dumps([{"stance": f.stance, "says": f.says, "when": f.when} for f in self.findings],
                                    ensure_ascii=False),
         }
@@ -129,10 +133,14 @@ def read_catalog(path: str | Path = DEFAULT_CLAIMS) -> Catalog:
     entries = read_yaml_list(path, "claims", "the claim catalog lives in db/claims.yml", data)
     terms = _terms(data.get("terms") or {}, str(path))
     categories = _categories(data.get("categories"), str(path))
+    subject = data.get("subject") or []
+    if not isinstance(subject, list) or not all(isinstance(t, str) and t.strip() for t in subject):
+        raise InputError(f"{path}: 'subject' must be a list of terms (the words for kratom and its alkaloids)")
+    subject = [" ".join(t.split()) for t in subject]
     names = {c.name for c in categories}
     claims, seen = [], set()
     for number, entry in enumerate(entries, start=1):
-        claim = make_claim(entry, f"{path}: claim #{number}", str(path), terms)
+        claim = make_claim(entry, f"{path}: claim #{number}", str(path), terms, subject)
         if claim.category not in names:
             raise InputError(f"{path}: claim {claim.id}: category {claim.category!r} is not one of the file's "
                              f"categories ({', '.join(sorted(names))}); add it under 'categories:' or use one of them")
@@ -214,6 +222,7 @@ def claims_from_rows(rows) -> list[Claim]:
              "findings": _findings_by_stance(json.loads(row.get("findings") or "[]"))},
             f"claims table: claim {row['id']}",
             "claims table",
+            subject=json.loads(row.get("subject") or "[]"),
         )
         for row in rows
     ]
@@ -246,8 +255,10 @@ def _findings(entry: dict, where: str) -> list[Finding]:
     return found
 
 
-def make_claim(entry, where: str, origin: str, terms: dict[str, list[str]] | None = None) -> Claim:
-    """One checked, compiled claim. Every problem names the claim and the field."""
+def make_claim(entry, where: str, origin: str, terms: dict[str, list[str]] | None = None,
+               subject: list[str] | None = None) -> Claim:
+    """One checked, compiled claim. Every problem names the claim and the field. `subject`: the
+    catalog's words for what every paper bearing on it names."""
     if not isinstance(entry, dict):
         raise InputError(f"{where}: expected a mapping with id, statement, category, pubmed")
     claim_id = str(entry.get("id") or "").strip()
@@ -279,12 +290,15 @@ def make_claim(entry, where: str, origin: str, terms: dict[str, list[str]] | Non
         match=expand_terms(match, terms or {}, where),
         opposite=expand_terms(opposite, terms or {}, where),
         topic=[" ".join(t.split()) for t in topic],
+        subject=list(subject or []),
     )
     try:
         claim.rules = compile_rules(claim.match)
         claim.opposite_rules = compile_rules(claim.opposite)
         claim.findings = _findings(entry, where)
         claim.topic_pattern = re.compile("|".join(compile_term(t) for t in claim.topic)) if claim.topic else None
+        claim.subject_pattern = (re.compile("|".join(compile_term(t) for t in claim.subject))
+                                 if claim.subject else None)
     except (ValueError, re.error) as error:
         raise InputError(f"{where}: a 'match', 'topic' or 'findings' term is not usable: {error}") from None
     return claim

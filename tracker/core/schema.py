@@ -298,6 +298,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         topic         text         What a paper must be about to bear on the claim, for or against (JSON list of terms)
         findings      text         Kinds of result that support or contradict the claim (JSON), for suggestions
         opposite_rules text        JSON list of rules recognising a sentence that asserts the opposite
+        subject       text         What every paper bearing on the claim names: the catalog's words for kratom and its alkaloids (JSON list)
     """, indexes=[["category"], ["status"]]),
     _table("claim_categories", "name", """
         name         text

@@ -39,7 +39,7 @@ from ..papers.store import mesh_descriptors
 from .rationale import PaperSentence, RationaleScorer, paper_sentences
 from .relevance import Relevance, relevance
 
-METHOD_VERSION = "suggest-1"
+METHOD_VERSION = "suggest-2"  # 2: a paper must name the catalog's subject (kratom) to be relevant
 DESIGN = {
     "systematic-review": "a systematic review", "rct": "a randomised controlled trial",
     "clinical-trial": "a clinical trial", "observational": "an observational study", "case-series": "a case series",
@@ -74,7 +74,8 @@ def suggest(claim: Claim, paper: dict, level: str) -> Suggestion:
     scorer = RationaleScorer(claim)
     rarity = scorer.rarity(sentences)
     stated = [(s, *hit) for s in sentences if (hit := scorer.finding(s))]
-    topic = relevance(claim, paper["title"], paper["abstract"], paper["mesh"], paper["keywords"], bool(stated))
+    topic = relevance(claim, paper["title"], paper["abstract"], paper["mesh"], paper["keywords"], bool(stated),
+                      paper.get("chemicals", []), bool(paper.get("is_seed")))
     best = scorer.best(sentences, rarity)  # the rationale: what bears most on the claim, whatever it says
     made = _suggest(claim, stated, topic, best, scorer, rarity, level)
     made.topic, made.rationale = topic, best
@@ -103,7 +104,7 @@ def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level) -> Su
 
 def inputs_hash(claim_row: dict, content_hash: str | None) -> str:
     parts = [METHOD_VERSION, "", content_hash or "",
-             *(str(claim_row.get(k)) for k in ("statement", "synonyms", "topic", "findings"))]
+             *(str(claim_row.get(k)) for k in ("statement", "synonyms", "topic", "findings", "subject"))]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -112,9 +113,14 @@ def inputs_hash(claim_row: dict, content_hash: str | None) -> str:
 def _papers(db, pmids: list[int]) -> dict[int, dict]:
     marks = ", ".join("?" for _ in pmids)
     mesh = mesh_descriptors(db, pmids)
-    return {row["pmid"]: {**row, "mesh": mesh.get(row["pmid"], []), "keywords": json.loads(row["keywords"] or "[]")}
-            for row in db.query(f"SELECT pmid, title, abstract, keywords, content_hash FROM papers WHERE pmid IN ({marks})",
-                                pmids)}
+    chemicals: dict[int, list[str]] = {}
+    for pmid, name in db.execute(f"SELECT pmid, name FROM chemicals WHERE pmid IN ({marks}) AND name IS NOT NULL",
+                                 pmids):
+        chemicals.setdefault(pmid, []).append(name)
+    return {row["pmid"]: {**row, "mesh": mesh.get(row["pmid"], []), "keywords": json.loads(row["keywords"] or "[]"),
+                          "chemicals": chemicals.get(row["pmid"], [])}
+            for row in db.query(f"SELECT pmid, title, abstract, keywords, content_hash, is_seed FROM papers "
+                                f"WHERE pmid IN ({marks})", pmids)}
 
 
 def _sentence_columns(prefix: str, sentence: PaperSentence | None) -> dict:
