@@ -69,18 +69,12 @@ def record_runs(stream: IO[bytes], run_bytes: int | None = None) -> Iterator[byt
             if at_end or len(buffer) > BLOCK:
                 raise NotSplittable("no record near the start of the file")
             fill()
-    preamble = _PREAMBLE.match(buffer[:first.start()])
-    if preamble is None:
-        raise NotSplittable("something other than the root element before the first record")
-    encoding = _ENCODING.search(preamble.group("decl") or b"")
-    if encoding and encoding.group(1).lower().replace(b"-", b"") != b"utf8":
-        raise NotSplittable("not UTF-8")
-    root_end = b"</" + preamble.group("root") + b">"
+    root_end = _root_end(buffer[:first.start()])
     buffer = buffer[first.start():]
     while True:
         while not at_end and len(buffer) < run_bytes:
             fill()
-        cut = _last_record_end(buffer)
+        cut = _record_end_before(buffer, 0, len(buffer))
         if at_end:
             if buffer[cut:].strip() != root_end:
                 raise NotSplittable("the file does not end with the root's end tag")
@@ -97,6 +91,18 @@ def record_runs(stream: IO[bytes], run_bytes: int | None = None) -> Iterator[byt
         run_bytes = wanted
 
 
+def _root_end(preamble_bytes: bytes) -> bytes:
+    """The root's end tag, once what precedes the first record is checked: only the XML declaration
+    (UTF-8), a DOCTYPE without an internal subset, and the root's start tag."""
+    preamble = _PREAMBLE.match(preamble_bytes)
+    if preamble is None:
+        raise NotSplittable("something other than the root element before the first record")
+    encoding = _ENCODING.search(preamble.group("decl") or b"")
+    if encoding and encoding.group(1).lower().replace(b"-", b"") != b"utf8":
+        raise NotSplittable("not UTF-8")
+    return b"</" + preamble.group("root") + b">"
+
+
 def record_ranges(path: str, run_bytes: int | None = None) -> Iterator[tuple[int, int]]:
     """For an uncompressed file: (start, end) byte ranges of runs of whole records, in file order,
     with the checks record_runs makes. Only the bytes around each cut are read here (the file is
@@ -110,13 +116,7 @@ def record_ranges(path: str, run_bytes: int | None = None) -> Iterator[tuple[int
             first = _RECORD_START.search(data, 0, min(size, 2 * BLOCK))
             if first is None:
                 raise NotSplittable("no record near the start of the file")
-            preamble = _PREAMBLE.match(data[:first.start()])
-            if preamble is None:
-                raise NotSplittable("something other than the root element before the first record")
-            encoding = _ENCODING.search(preamble.group("decl") or b"")
-            if encoding and encoding.group(1).lower().replace(b"-", b"") != b"utf8":
-                raise NotSplittable("not UTF-8")
-            root_end = b"</" + preamble.group("root") + b">"
+            root_end = _root_end(data[:first.start()])
             last = _record_end_before(data, first.start(), size)
             if last == 0 or data[last:].strip() != root_end:
                 raise NotSplittable("the file does not end with the root's end tag")
@@ -154,15 +154,6 @@ def parse_range(path: str, start: int, end: int, pickled: bool = False):
     with open(path, "rb") as handle:
         run = os.pread(handle.fileno(), end - start, start)
     return parse_run_pickled(run) if pickled else parse_run(run)
-
-
-def _last_record_end(buffer: bytes) -> int:
-    """Where the last whole record of the buffer ends (0: none ends in it)."""
-    for start in (max(0, len(buffer) - BLOCK), 0):  # the end of the buffer first: a tag absent is a full scan
-        found = max((at + len(end) for end in _RECORD_END.values() if (at := buffer.rfind(end, start)) >= 0), default=0)
-        if found:
-            return found
-    return 0
 
 
 def record_spans(run: bytes) -> list[tuple[int, int]]:
