@@ -2,8 +2,10 @@
 
 Loads a file of --records real records (as `scripts/bench load` builds it) into a new database,
 indexes it for search, checkpoints and vacuums it, and reports each table's share (SQLite's
-dbstat). The baseline, in the same run: the same database with the full-text index as earlier
-versions made it, keeping its own copy of the text.
+dbstat). Baselines, in the same run, are the same database rewritten as earlier versions stored it:
+"previous" keeps every abstract's sections (an unlabelled abstract's text twice) and raw records in
+plain zstd at level 1; "first" also gives the full-text index its own copy of the text, as the
+tracker stored it when the size target was set (but for zstd, where it had zlib).
 
     scripts/bench size [--records 1000]
 """
@@ -29,6 +31,41 @@ def table_sizes(path: Path) -> dict[str, int]:
     return sizes
 
 
+def store_as_before(path: Path) -> dict:
+    """Rewrite a database's stored values as the version before the zstd dictionary kept them: every
+    abstract's sections, raw records in plain zstd at level 1, user_version 0. The raw bytes by PMID."""
+    import zstandard
+
+    from tracker.papers.compress import decompress_raw
+
+    plain = zstandard.ZstdCompressor(level=1)
+    connection = sqlite3.connect(path)
+    raws = {}
+    with connection:
+        for pmid, codec, blob in connection.execute("SELECT pmid, codec, compressed FROM raw_records").fetchall():
+            raws[pmid] = raw = decompress_raw(codec, blob)
+            connection.execute("UPDATE raw_records SET codec = 'zstd', compressed = ? WHERE pmid = ?",
+                               [plain.compress(raw), pmid])
+        connection.execute("""UPDATE papers SET abstract_sections = json_array(json_object(
+                                  'label', NULL, 'nlm_category', NULL, 'text', abstract))
+                              WHERE abstract IS NOT NULL AND abstract_sections IS NULL""")
+        connection.execute("DELETE FROM raw_dictionaries")
+        connection.execute("PRAGMA user_version = 0")
+    connection.close()
+    return raws
+
+
+def give_the_index_its_own_copy(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    with connection:  # the index as earlier versions kept it: with its own copy of the text
+        connection.execute("DROP TABLE paper_search")
+        connection.execute("CREATE VIRTUAL TABLE paper_search USING fts5(title, abstract, mesh, keywords, "
+                           "tokenize = 'porter unicode61 remove_diacritics 2')")
+        connection.execute("INSERT INTO paper_search (rowid, title, abstract, mesh, keywords) "
+                           "SELECT pmid, title, abstract, mesh, keywords FROM paper_search_source")
+    connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1000)
@@ -49,26 +86,25 @@ def main() -> None:
     load_file(db, xml)
     refresh_index(db)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("PRAGMA journal_mode = DELETE")  # a copy is then the whole database
     db.close()
-    old = args.workdir / "size-own-copy.db"
-    shutil.copyfile(path, old)
-    connection = sqlite3.connect(old)
-    with connection:  # the index as earlier versions kept it: with its own copy of the text
-        connection.execute("DROP TABLE paper_search")
-        connection.execute("CREATE VIRTUAL TABLE paper_search USING fts5(title, abstract, mesh, keywords, "
-                           "tokenize = 'porter unicode61 remove_diacritics 2')")
-        connection.execute("INSERT INTO paper_search (rowid, title, abstract, mesh, keywords) "
-                           "SELECT pmid, title, abstract, mesh, keywords FROM paper_search_source")
-    connection.close()
-    ours, baseline = table_sizes(path), table_sizes(old)
+    previous, first = args.workdir / "size-previous.db", args.workdir / "size-first.db"
+    shutil.copyfile(path, previous)
+    store_as_before(previous)
+    shutil.copyfile(previous, first)
+    give_the_index_its_own_copy(first)
+    columns = [("this version", table_sizes(path)), ("previous", table_sizes(previous)),
+               ("first", table_sizes(first))]
     per = 1000 / args.records / 1e6  # MB as the README counts them
     print(f"\n{args.records:,} records; MB per 1,000 papers, after VACUUM\n")
-    print("| table | this version | index with its own copy (baseline) |\n|---|---:|---:|")
-    for name in sorted(set(ours) | set(baseline), key=lambda n: -max(ours.get(n, 0), baseline.get(n, 0)))[:12]:
-        print(f"| {name} | {ours.get(name, 0) * per:.2f} | {baseline.get(name, 0) * per:.2f} |")
-    total, base_total = sum(ours.values()) * per, sum(baseline.values()) * per
-    print(f"| **all** | **{total:.2f}** | **{base_total:.2f}** |")
-    print(f"\nthis version: {total / base_total:.2f}x the baseline; target 12 MB per 1,000 papers")
+    print("| table | " + " | ".join(name for name, _ in columns) + " |\n|---|" + "---:|" * len(columns))
+    names = set().union(*(sizes for _, sizes in columns))
+    for name in sorted(names, key=lambda n: -max(sizes.get(n, 0) for _, sizes in columns))[:12]:
+        print(f"| {name} | " + " | ".join(f"{sizes.get(name, 0) * per:.2f}" for _, sizes in columns) + " |")
+    totals = [sum(sizes.values()) * per for _, sizes in columns]
+    print("| **all** | " + " | ".join(f"**{total:.2f}**" for total in totals) + " |")
+    print(f"\nthis version: {totals[0] / totals[1]:.2f}x previous, {totals[0] / totals[2]:.2f}x first; "
+          f"target 12 MB per 1,000 papers")
 
 
 if __name__ == "__main__":

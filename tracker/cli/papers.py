@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..core import paths
+from ..core.database import vacuum_database
 from ..core.errors import PubMedUnreachable, TrackerError
 from ..ops.lock import sync_lock
 from ..ops.status import summary_text
@@ -117,12 +118,26 @@ def _load_summary(stats) -> str:
 
 
 @click.command("reparse")
+@click.option("--vacuum", is_flag=True, help="Afterwards rebuild the database file, so the space that records "
+              "rewritten in the current, smaller form no longer need goes back to the disk. Needs as much free "
+              "disk again as the database takes, and no other writer meanwhile.")
+@quiet_option()
 @click.pass_context
-def reparse_command(ctx):
-    """Re-derive every paper's columns from its stored raw record, without the network."""
-    result = reparse(open_database(ctx))
+def reparse_command(ctx, vacuum: bool, quiet: bool):
+    """Re-derive every paper's columns from its stored raw record, without the network.
+
+    Raw records an older version stored in an older form are rewritten in the current one."""
+    database = open_database(ctx)
+    progress = Progress(quiet)
+    result = reparse(database, progress=lambda done, total: progress.show(f"reparsed {done:,} of {total:,} records"))
+    progress.done()
     stats = result.stats
-    click.echo(f"Reparsed {stats.records} records: {stats.updated} changed, {stats.unchanged} unchanged")
+    click.echo(f"Reparsed {stats.records} records: {stats.updated} changed, {stats.unchanged} unchanged; "
+               f"{result.recompressed} raw records rewritten in the current codec")
+    if vacuum:
+        before = db_path(ctx).stat().st_size
+        vacuum_database(database)
+        click.echo(f"Vacuumed: {before / 1e6:,.1f} MB -> {db_path(ctx).stat().st_size / 1e6:,.1f} MB")
     if result.failures:
         shown = result.failures[:10]
         more = f" (and {len(result.failures) - len(shown)} more)" if len(result.failures) > len(shown) else ""

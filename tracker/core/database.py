@@ -38,3 +38,9 @@ def open_db(path: str | os.PathLike) -> sqlite_utils.Database:
     except sqlite3.DatabaseError as error:
         raise TrackerError(f"cannot use {path} as the tracker database: {error}") from None
     return db
+
+
+def vacuum_database(db: sqlite_utils.Database) -> None:
+    """Rebuild the file so the space freed pages held goes back to the disk."""
+    db.vacuum()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # in WAL mode the VACUUMed file shrinks only here

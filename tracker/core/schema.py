@@ -29,7 +29,12 @@ class FLAG:
     """An INTEGER column holding 0 or 1 (a Python truth value becomes 0 or 1)."""
 
 
-_SQLITE_TYPE = {JSON: str, JSON_OR_NULL: str, FLAG: int}
+class LABELLED_SECTIONS:
+    """A TEXT column holding an abstract's sections as JSON, NULL unless one of them has a label or
+    category: an unlabelled abstract is its own only section, and its text is not kept twice."""
+
+
+_SQLITE_TYPE = {JSON: str, JSON_OR_NULL: str, FLAG: int, LABELLED_SECTIONS: str}
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class Table:
 
 
 _TYPES = {"int": int, "text": str, "real": float, "blob": bytes, "json": JSON, "json-or-null": JSON_OR_NULL,
-          "flag": FLAG}
+          "flag": FLAG, "labelled-sections": LABELLED_SECTIONS}
 
 
 def _table(name, pk, columns: str, indexes=(), foreign_keys=(), store_columns=()) -> Table:
@@ -87,7 +92,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         title               text         Title as PubMed gives it (markup shown as text)
         vernacular_title    text         The title in the article's own language, when it is not English
         abstract            text         Abstract with its section labels
-        abstract_sections   json         The abstract's sections as JSON: [{label, nlm_category, text}]
+        abstract_sections   labelled-sections  A structured abstract's sections as JSON: [{label, nlm_category, text}]; NULL when no section has a label (the abstract is then the one section)
         journal             text         Journal title (a book's title for book records)
         iso_abbreviation    text         The journal's ISO abbreviation
         issn                text         The journal's ISSN
@@ -159,8 +164,13 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         format      text         pubmed-xml or medline
         compressed  blob         The record as received, compressed by its codec
         stored_at   text
-        codec       text         How `compressed` is compressed: zstd, or NULL for zlib (what earlier versions wrote)
+        codec       text         How `compressed` is compressed: zstd-dict (zstd with the dictionary in raw_dictionaries the frame names), zstd, or NULL for zlib (what earlier versions wrote)
     """, foreign_keys=_PAPER_CHILD),
+    _table("raw_dictionaries", "dict_id", """
+        dict_id     int          The zstd dictionary's ID, which each frame compressed with it names
+        dictionary  blob         The dictionary (`zstd -D` reads raw records with it)
+        file        text         The file the tracker ships it as (tracker/papers/)
+    """),
     _table("paper_evidence", "pmid", """
         pmid          int
         level         text         Kind of study: {levels}
@@ -571,6 +581,25 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                                            tokenize=CLAIMS_FTS["tokenize"])
     for name, sql in VIEWS.items():  # re-created, so a changed definition takes effect at once
         db.create_view(name, sql, replace=True)
+    _upgrade_stored_values(db)
+
+
+# What `PRAGMA user_version` says of a database: which of the changes below its stored values have had.
+STORAGE_VERSION = 1
+
+
+def _upgrade_stored_values(db: sqlite_utils.Database) -> None:
+    """Rewrite values an older version stored in a form this one no longer writes, once per database."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= STORAGE_VERSION:
+        return
+    with db.atomic():
+        # 1: an unlabelled abstract's sections are no longer kept (LABELLED_SECTIONS): its text was there twice.
+        db.execute("""UPDATE papers SET abstract_sections = NULL
+            WHERE abstract_sections IS NOT NULL AND json_valid(abstract_sections) AND NOT EXISTS (
+                SELECT 1 FROM json_each(papers.abstract_sections)
+                WHERE coalesce(json_extract(value, '$.label'), '') != ''
+                   OR coalesce(json_extract(value, '$.nlm_category'), '') != '')""")
+        db.execute(f"PRAGMA user_version = {STORAGE_VERSION}")
 
 
 def _create_paper_search(db: sqlite_utils.Database, rebuild: bool) -> None:
@@ -602,7 +631,13 @@ def _flag(value):
     return int(bool(value))
 
 
-_CONVERT = {JSON: _json, JSON_OR_NULL: _json_or_null, FLAG: _flag}
+def _labelled_sections(sections):
+    if not sections or not any(s.get("label") or s.get("nlm_category") for s in sections):
+        return None
+    return _encode_json(sections)
+
+
+_CONVERT = {JSON: _json, JSON_OR_NULL: _json_or_null, FLAG: _flag, LABELLED_SECTIONS: _labelled_sections}
 
 
 def stored_value(value, column_type):

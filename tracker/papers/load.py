@@ -29,7 +29,7 @@ from lxml import etree
 from ..core.clock import utc_now
 from ..core.errors import InputError, TrackerError
 from ..core.sniff import looks_like_html
-from .compress import CODEC, compress_raw, decompress_raw
+from .compress import CODEC, compress_raw, decompress_raw, keep_dictionary
 from .evidence import refresh_evidence_levels
 from .medline import iter_medline_records, parse_medline_record
 from .parse import iter_xml_records, parse_record_xml
@@ -311,15 +311,19 @@ def _finish_load(db, run_id: int, run_format, status, stats: SaveStats, error) -
 class ReparseResult:
     stats: SaveStats = field(default_factory=SaveStats)
     failures: list[str] = field(default_factory=list)  # "PMID n: why", for records left as they were
+    recompressed: int = 0  # raw records an older version stored, rewritten in the current codec
 
 
-def reparse(db: sqlite_utils.Database, batch_size: int = BATCH_SIZE) -> ReparseResult:
+def reparse(db: sqlite_utils.Database, batch_size: int = BATCH_SIZE,
+            progress: Callable[[int, int], None] | None = None) -> ReparseResult:
     """Re-derive every column from the stored raw records, without the network.
 
     A stored record that no longer parses (an older version of the tracker kept something this one
-    refuses) is reported and left as it was; the others are reparsed.
+    refuses) is reported and left as it was; the others are reparsed. `progress(done, total)` is
+    called after each batch.
     """
     result = ReparseResult()
+    total, done = db["raw_records"].count, 0
     last_pmid = -1
     while True:
         rows = db.execute(
@@ -340,10 +344,16 @@ def reparse(db: sqlite_utils.Database, batch_size: int = BATCH_SIZE) -> ReparseR
                 recompressed.append((compress_raw(raw), CODEC, pmid))
         with db.atomic():
             stats = save_records(db, records)
-            db.conn.executemany("UPDATE raw_records SET compressed = ?, codec = ? WHERE pmid = ?", recompressed)
+            if recompressed:
+                keep_dictionary(db)
+                db.conn.executemany("UPDATE raw_records SET compressed = ?, codec = ? WHERE pmid = ?", recompressed)
+        result.recompressed += len(recompressed)
         stats.pmids = []
         result.stats.add(stats)
         last_pmid = rows[-1][0]
+        done += len(rows)
+        if progress:
+            progress(done, total)
     refresh_evidence_levels(db)
     return result
 

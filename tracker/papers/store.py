@@ -15,7 +15,7 @@ from sqlite_utils.utils import chunks
 
 from ..core.clock import utc_now
 from ..core.schema import PAPER_SEARCH, PAPER_SEARCH_SOURCE, TABLES, insert_sql, to_row
-from .compress import CODEC, compress_raw
+from .compress import CODEC, compress_raw, keep_dictionary
 from .records import CHILD_TABLES, SOURCE_RANK, ParsedRecord
 
 # SQLite's bound-parameter limit is 999 in older builds; stay under it.
@@ -187,6 +187,7 @@ def save_records(db: sqlite_utils.Database, records: Iterable[ParsedRecord | Sto
         if rows:
             conn.executemany(_INSERT_CHILD[name], rows)
     if raw_rows:
+        keep_dictionary(db)
         conn.executemany(_INSERT_RAW, raw_rows)
     if evidence_rows:
         # A starter-bibliography paper's level may rest on the bibliography's design: evidence.py decides those.

@@ -174,8 +174,8 @@ def paper_page(db: sqlite_utils.Database, pmid: int) -> dict | None:
         raw_sections = json.loads(paper.get("abstract_sections") or "[]") or []
     except ValueError:
         raw_sections = []
-    if not raw_sections and paper.get("abstract"):
-        raw_sections = [{"label": None, "text": paper["abstract"]}]
+    if not raw_sections and paper.get("abstract"):  # an unlabelled abstract: its paragraphs, as the store joined them
+        raw_sections = [{"label": None, "text": part} for part in paper["abstract"].split("\n\n")]
     for section in raw_sections:
         sections.append({"label": section.get("label"), "segments": _mark_sentences(section.get("text") or "", bearing)})
     evidence = list(db.query("SELECT level, basis FROM paper_evidence WHERE pmid = ?", [pmid]))
