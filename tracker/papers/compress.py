@@ -3,7 +3,7 @@ dictionary trained on PubMed XML.
 
 A record is compressed alone so that one can be read or replaced without its neighbours; alone, a
 record repeats the element names every other record has. The dictionary (pubmed.zdict, built by
-`scripts/build-dictionary` from real records in ../shared/fixtures/pubmed) holds what records have in
+`scripts/build_dictionary.py` from real records in ../shared/fixtures/pubmed) holds what records have in
 common, so each frame keeps only what is its own: on the benchmark's records, which it was not trained
 on, about 7% smaller than without it (`scripts/bench size`). Every frame names its
 dictionary's ID, and each database keeps a copy of the dictionary in `raw_dictionaries`, so records
