@@ -43,6 +43,18 @@ def build_file(path: Path, size: int) -> None:
     partial.rename(path)
 
 
+def records_file(description: str, default_records: int) -> tuple[argparse.Namespace, Path]:
+    """The --records and --workdir options every single-file benchmark takes, and its file, built if missing."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=default_records)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench-data")
+    args = parser.parse_args()
+    xml = args.workdir / f"pubmed-{args.records}.xml"
+    print(f"building {xml} ...", file=sys.stderr)
+    build_file(xml, args.records)
+    return args, xml
+
+
 def peak_mb() -> float:
     """This process's own peak resident memory. Not ru_maxrss: Linux carries that across exec,
     so a child would report its parent's peak if that was higher."""

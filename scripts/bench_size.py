@@ -12,7 +12,6 @@ tracker stored it when the size target was set (but for zstd, where it had zlib)
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sqlite3
 import sys
@@ -67,18 +66,13 @@ def give_the_index_its_own_copy(path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=1000)
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench-data")
-    args = parser.parse_args()
-    from bench_load import build_file
+    from bench_load import records_file
 
     from tracker.core.database import open_db
     from tracker.link.index import refresh_index
     from tracker.papers.load import load_file
 
-    xml = args.workdir / f"pubmed-{args.records}.xml"
-    build_file(xml, args.records)
+    args, xml = records_file(__doc__, 1000)
     path = args.workdir / "size.db"
     for leftover in args.workdir.glob("size*.db*"):
         leftover.unlink()

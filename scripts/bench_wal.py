@@ -12,7 +12,6 @@ queries answered, their p95 and slowest latency and any errors.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -88,15 +87,9 @@ def measure(xml: Path, db_path: Path, staged: bool) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=30_000)
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench-data")
-    args = parser.parse_args()
-    from bench_load import build_file
+    from bench_load import records_file
 
-    xml = args.workdir / f"pubmed-{args.records}.xml"
-    print(f"building {xml} ...", file=sys.stderr)
-    build_file(xml, args.records)
+    args, xml = records_file(__doc__, 30_000)
     results = {}
     for name, staged in (("one transaction (baseline)", False), ("staged, published in batches", True)):
         print(f"loading {args.records:,} records: {name} ...", file=sys.stderr)
