@@ -2,34 +2,16 @@
 always wins. The database holds the starter bibliography and the 164 real metapub records."""
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tracker.claims.catalog import load_catalog
 from tracker.cli import cli
 from tracker.core.database import open_db
 from tracker.link.rationale import RationaleScorer, paper_sentences
 from tracker.link.suggest import suggest
 
-from .support.corpus import as_document, metapub_records
-
-REPO = Path(__file__).resolve().parents[1]
-CLAIMS = {c.id: c for c in load_catalog(REPO / "db" / "claims.yml")}
-DILIN = 33257199  # "Liver injury associated with kratom, a popular opioid-like product: Experience from the U.S. ..."
-LIVERTOX = 31643556  # LiverTox's kratom chapter (a book record)
-
-
-@pytest.fixture
-def linked(run, db, tmp_path):
-    """Starter bibliography, real records, the catalog and the starter decisions, linked."""
-    records = tmp_path / "records.xml"
-    records.write_bytes(as_document(metapub_records()))
-    for args in (("init",), ("load", records), ("claims", "load"), ("curate",), ("link", "--no-semantic")):
-        result = run(*args)
-        assert result.exit_code == 0, result.output
-    return db
+from .support.linked import CLAIMS, DILIN, LIVERTOX, REPO
 
 
 def rows(db, sql, params=()):

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..core import paths
+from ..link import stance as stance_model
 from ..link.curate import load_curation, read_curation
 from ..link.link import DEFAULT_TOP, claims_to_link, link_claims
 from ..link.related import find_related
@@ -77,25 +78,79 @@ def curate(ctx, path):
 @click.option("--claim", "claim_ids", multiple=True, help="Only this claim (repeatable). Default: all active claims.")
 @click.option("--pairs", "pairs_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A CSV with a claim_id,pmid header: pairs to make candidates (found 'by request') and suggest for.")
+@semantic_option
 @click.pass_context
-def suggest(ctx, claim_ids, pairs_path):
+def suggest(ctx, claim_ids, pairs_path, use_semantic):
     """Suggest a stance for each candidate paper of each claim, with the sentence it rests on and why.
 
     A suggestion is never a decision: it is stored apart, never changes db/curation.csv's decisions,
     and where a person decided, the decision is shown as the stance. Suggestions are recomputed
     only when the claim, the paper or the method changed. `tracker link` runs this after linking.
-    With --pairs, unknown claims or PMIDs are refused before anything is written.
+    With --pairs, unknown claims or PMIDs are refused before anything is written. Where a claim's
+    catalog findings say nothing, the learned stance model (`tracker model build`) reads the
+    abstract, when it is built and the semantic extra is installed.
     """
     database = open_database(ctx)
     claims = claims_to_link(database, claim_ids)
-    if pairs_path:
-        pairs = read_pairs(database, pairs_path)
+    pairs = read_pairs(database, pairs_path) if pairs_path else None
+    model = stance_model.load_stance_model(semantic_index(use_semantic)
+                                           if stance_model.model_path().is_file() else None)
+    if pairs is not None:
         added = add_requested(database, pairs)
         claims = [c for c in claims if c.id in {claim_id for claim_id, _ in pairs}]
         click.echo(f"{len(pairs)} pairs in {pairs_path}: {added} new candidates (found by request)")
-    stats = suggest_for_claims(database, claims)
+    stats = suggest_for_claims(database, claims, stance=model)
     click.echo(f"Suggestions for {stats.pairs} claim-paper pairs of {stats.claims} claims: {stats.computed} new or "
-               f"recomputed, {stats.pairs - stats.computed} already current")
+               f"recomputed, {stats.pairs - stats.computed} already current"
+               + (f" (learned stance model {model.version})" if model else ""))
+
+
+@click.group("model")
+def model():
+    """The learned stance model: built from ../shared's benchmarks, cached outside the repository."""
+
+
+@model.command("build")
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path), default=paths.ROOT.parent / "shared",
+              show_default="../shared", help="The folder holding benchmarks/ (HealthVer, Citation-Integrity).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write it. Default: the cache (`tracker model show` says where).")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the model is already built.")
+@quiet_option("No progress display.")
+def model_build(shared, output, if_missing, quiet):
+    """Build the learned stance model (about four minutes on 2 cores; needs the semantic extra).
+
+    Logistic regression over all-MiniLM-L6-v2 embeddings and word cues, trained on HealthVer dev
+    and Citation-Integrity train. `tracker link` and `tracker suggest` then use it where a claim's
+    catalog findings say nothing; every suggestion it makes names it.
+    """
+    path = output or stance_model.model_path()
+    if if_missing and path.is_file():
+        click.echo(f"The stance model is already built: {path}")
+        return
+    semantic = semantic_index(True)
+    examples = stance_model.training_examples(shared)
+    progress = Progress(quiet)
+    rows = stance_model.example_features(stance_model.Embeddings(semantic.embed), examples,
+                                         progress=lambda n, total: progress.show(f"embedding {n}/{total} examples"))
+    progress.done()
+    spec = stance_model.train(examples, rows)
+    stance_model.write_model(spec, path)
+    counts = ", ".join(f"{n} {source}" for source, n in spec["trained_on"]["examples"].items())
+    click.echo(f"Built {spec['version']} from {len(examples)} examples ({counts}): {path}")
+
+
+@model.command("show")
+def model_show():
+    """Where the stance model is and what it was trained on."""
+    path = stance_model.model_path()
+    if not path.is_file():
+        click.echo(f"No stance model at {path}; `tracker model build` builds it.")
+        return
+    spec = stance_model.read_model(path)
+    counts = ", ".join(f"{n} {source}" for source, n in spec["trained_on"]["examples"].items())
+    click.echo(f"{spec['version']} at {path}\n  embedding: {spec['embedding']}\n  classes: "
+               f"{', '.join(spec['classes'])}\n  trained on: {counts} (sha256 {spec['trained_on']['sha256'][:12]})")
 
 
 @click.command("related")
@@ -117,4 +172,4 @@ def related(ctx, quiet):
                                                           if stats.missing else ""))
 
 
-COMMANDS = (link, curate, suggest, related)
+COMMANDS = (link, curate, suggest, related, model)

@@ -24,6 +24,7 @@ from ..core.clock import utc_now
 from ..core.errors import TrackerError
 from ..papers.evidence import paper_levels_for
 from . import index
+from .stance import load_stance_model
 from .suggest import suggest_for_claims
 
 RRF_K = 60
@@ -162,7 +163,7 @@ def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, 
         results.append(link_claim(db, claim, top=top, semantic=semantic))
         if progress:
             progress(number, len(claims), claim.id)
-    suggest_for_claims(db, claims)
+    suggest_for_claims(db, claims, stance=load_stance_model(semantic))
     with db.atomic():
         db["link_runs"].update(run_id, {"finished_at": utc_now(), "status": "ok", "links": sum(r.kept for r in results),
                                         "new_links": sum(r.new for r in results)})

@@ -9,12 +9,14 @@ How a suggestion is made, in order:
 2. A sentence states one of the claim's findings (db/claims.yml `findings`): the finding's stance,
    with its reason ("a case series reporting liver injury in people who used kratom; the claim
    says: ..."). Human evidence is surer than animal or laboratory work. Findings both for and
-   against: the stance model decides if it is built, else `mentions`.
-3. Otherwise `mentions`: on the topic, with no finding stated (or findings both ways).
+   against: the learned stance model decides (link/stance.py) when it is built, else `mentions`.
+3. A claim with no findings in the catalog (one a person added, a benchmark's claim): the learned
+   stance model reads the abstract, when it is built and the semantic extra is installed.
+4. Otherwise `mentions`: on the topic, with no finding stated.
 
-No learned stance model is shipped: none tried reached the benchmark's target (README, "Evidence
-quality"). A suggestion is recomputed when its inputs change: the claim's definition, the paper's
-content, or the method's version.
+The learned model is weak (README, "Evidence quality"), so a claim's own findings always come
+first. A suggestion is recomputed when its inputs change: the claim's definition, the paper's
+content, the method's version or the stance model's.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ..papers.evidence import paper_levels_for
 from ..papers.store import mesh_descriptors
 from .rationale import PaperSentence, RationaleScorer, paper_sentences
 from .relevance import Relevance, relevance
+from .stance import StanceModel
 
 METHOD_VERSION = "suggest-2"  # 2: a paper must name the catalog's subject (kratom) to be relevant
 DESIGN = {
@@ -68,8 +71,9 @@ def _statement(claim: Claim) -> str:
     return claim.statement.rstrip(".")
 
 
-def suggest(claim: Claim, paper: dict, level: str) -> Suggestion:
-    """One suggestion, with the paper's relevance and rationale. `paper` has title, abstract, mesh and keywords."""
+def suggest(claim: Claim, paper: dict, level: str, stance: StanceModel | None = None) -> Suggestion:
+    """One suggestion, with the paper's relevance and rationale. `paper` has title, abstract, mesh and keywords;
+    `stance`, the learned model, is asked only where the claim's findings say nothing."""
     sentences = paper_sentences(paper["title"], paper["abstract"])
     scorer = RationaleScorer(claim)
     rarity = scorer.rarity(sentences)
@@ -78,8 +82,27 @@ def suggest(claim: Claim, paper: dict, level: str) -> Suggestion:
                       paper.get("chemicals", []), bool(paper.get("is_seed")))
     best = scorer.best(sentences, rarity)  # the rationale: what bears most on the claim, whatever it says
     made = _suggest(claim, stated, topic, best, scorer, rarity, level)
+    if stance is not None and made.stance == "mentions" and (not claim.findings or made.method == "catalog findings"):
+        made = _learned(claim, sentences, stance, level) or made
     made.topic, made.rationale = topic, best
     return made
+
+
+READS_AS = {"supports": "supporting it", "contradicts": "contradicting it",
+            "mentions": "neither supporting nor contradicting it"}
+
+
+def _learned(claim: Claim, sentences: list[PaperSentence], stance: StanceModel, level: str) -> Suggestion | None:
+    """The learned model's reading of the abstract (the title when there is none)."""
+    read = [s for s in sentences if s.field == "abstract"] or sentences
+    if not read:
+        return None
+    prediction = stance.predict(_statement(claim), [s.text for s in read])
+    design = DESIGN.get(level, "a paper").capitalize()
+    return Suggestion(prediction.stance, prediction.probability, read[prediction.sentence],
+                      f"{design} that a learned stance model reads as {READS_AS[prediction.stance]} "
+                      f"(probability {prediction.probability:.2f}; the sentence shown is the one closest to the "
+                      f"claim); the claim says: {_statement(claim)}", f"learned model ({stance.version})")
 
 
 def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level) -> Suggestion:
@@ -102,8 +125,8 @@ def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level) -> Su
                       "none of the claim's findings", "topic check")
 
 
-def inputs_hash(claim_row: dict, content_hash: str | None) -> str:
-    parts = [METHOD_VERSION, "", content_hash or "",
+def inputs_hash(claim_row: dict, content_hash: str | None, stance_version: str | None = None) -> str:
+    parts = [METHOD_VERSION, stance_version or "", content_hash or "",
              *(str(claim_row.get(k)) for k in ("statement", "synonyms", "topic", "findings", "subject"))]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
@@ -137,9 +160,11 @@ class SuggestStats:
     computed: int = 0  # new or recomputed (the rest were current)
 
 
-def suggest_for_claims(db: sqlite_utils.Database, claims: list[Claim], now: str | None = None) -> SuggestStats:
+def suggest_for_claims(db: sqlite_utils.Database, claims: list[Claim], now: str | None = None,
+                       stance: StanceModel | None = None) -> SuggestStats:
     """A current suggestion for every candidate pair of these claims (decided pairs too: a suggestion
-    shown beside a decision is never shown as the stance, but it is how suggestions are checked)."""
+    shown beside a decision is never shown as the stance, but it is how suggestions are checked).
+    `stance`: the learned model (link/stance.py), where it is built."""
     now = now or utc_now()
     stats = SuggestStats(claims=len(claims))
     for claim in claims:
@@ -150,10 +175,10 @@ def suggest_for_claims(db: sqlite_utils.Database, claims: list[Claim], now: str 
         levels = paper_levels_for(db, list(papers))
         suggestions, links = [], []
         for pmid, paper in papers.items():
-            digest = inputs_hash(claim_row, paper["content_hash"])
+            digest = inputs_hash(claim_row, paper["content_hash"], stance.version if stance else None)
             if stored.get(pmid) == digest:
                 continue
-            made = suggest(claim, paper, levels[pmid].level)
+            made = suggest(claim, paper, levels[pmid].level, stance)
             key = {"claim_id": claim.id, "pmid": pmid}
             links.append({**key, "relevant": int(made.topic.relevant), "relevance_score": made.topic.score,
                           "relevance_basis": made.topic.basis, **_sentence_columns("rationale", made.rationale)})
