@@ -88,8 +88,8 @@ def suggest(claim: Claim, paper: dict, level: str, stance: StanceModel | None = 
     return made
 
 
-READS_AS = {"supports": "supporting it", "contradicts": "contradicting it",
-            "mentions": "neither supporting nor contradicting it"}
+READS_AS = {"supports": "supporting the claim", "contradicts": "contradicting the claim",
+            "mentions": "neither supporting nor contradicting the claim"}
 
 
 def _learned(claim: Claim, sentences: list[PaperSentence], stance: StanceModel, level: str) -> Suggestion | None:
@@ -100,9 +100,8 @@ def _learned(claim: Claim, sentences: list[PaperSentence], stance: StanceModel, 
     prediction = stance.predict(_statement(claim), [s.text for s in read])
     design = DESIGN.get(level, "a paper").capitalize()
     return Suggestion(prediction.stance, prediction.probability, read[prediction.sentence],
-                      f"{design} that a learned stance model reads as {READS_AS[prediction.stance]} "
-                      f"(probability {prediction.probability:.2f}; the sentence shown is the one closest to the "
-                      f"claim); the claim says: {_statement(claim)}", f"learned model ({stance.version})")
+                      f"{design} that a learned stance model reads as {READS_AS[prediction.stance]}, from the "
+                      f"sentence closest to it; the claim says: {_statement(claim)}", f"learned model ({stance.version})")
 
 
 def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level) -> Suggestion:
