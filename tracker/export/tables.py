@@ -80,7 +80,7 @@ LINK_COLUMNS = _columns("""
     suggestion_confidence       float  How sure the suggestion is, 0 to 1.
     suggestion_reason           text   Why the tracker suggests it, in words.
     suggestion_sentence         text   The sentence of the paper the suggestion rests on.
-    suggestion_method           text   What made the suggestion: catalog findings, the stance model or the topic check.
+    suggestion_method           text   What made the suggestion: catalog findings, the topic check, or the learned stance model (learned model (stance-lr-1:digest)).
     rationale_section           text   The section of a structured abstract the rationale is in.
 """)
 
