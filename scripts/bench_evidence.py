@@ -42,12 +42,7 @@ from tracker.link.link import fuse  # noqa: E402
 from tracker.link.rationale import PaperSentence, RationaleScorer  # noqa: E402
 from tracker.link.suggest import suggest  # noqa: E402
 
-MARKER = re.compile(r"\[?<\|[^|]*\|>\]?")
 NEGATION = re.compile(r"\b(no|not|none|without|lack\w*|fail\w*|neither|nor|never)\b", re.I)
-
-
-def clean(text: str) -> str:
-    return " ".join(MARKER.sub(" ", text).split())
 
 
 def claim_of(text: str) -> Claim:
@@ -96,7 +91,7 @@ def retrieval(docs: dict, claims: list, semantic) -> dict:
     matrix = semantic.embed([f"{t}. {a}" for _, t, a in rows]) if semantic else None
     results = {"plain FTS5 BM25 (baseline)": [], "linker: full text": [], "linker (as tracker link fuses)": []}
     for claim in claims:
-        text = clean(claim["claim"])
+        text = stance.without_markers(claim["claim"])
         wanted = set(claim["cited_doc_ids"]) & set(docs)
         if not wanted:
             continue
@@ -118,7 +113,7 @@ def retrieval(docs: dict, claims: list, semantic) -> dict:
 def rationale(docs: dict, claims: list) -> dict:
     tracker = baseline = total = 0
     for number, claim in enumerate(claims):
-        text = clean(claim["claim"])
+        text = stance.without_markers(claim["claim"])
         for doc_id, annotations in claim["evidence"].items():
             doc = docs.get(int(doc_id))
             if not doc:

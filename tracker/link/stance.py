@@ -32,7 +32,7 @@ EMBEDDING = "all-MiniLM-L6-v2"
 LABELS = {"Supports": "supports", "Refutes": "contradicts", "Neutral": "mentions"}
 CITATION_WEIGHT = 0.5  # Citation-Integrity's citing sentences are further from web claims than HealthVer's
 REGULARISATION = 0.2  # scikit-learn's C, chosen on HealthVer dev folds held out by topic
-_MARKER = re.compile(r"\[?<\|[^|]*\|>\]?")  # Citation-Integrity's citation markers
+_MARKER = re.compile(r"\[?<\|[^|]*\|>\]?")  # Citation-Integrity's citation markers, such as [<|cit|>]
 _WORD = re.compile(r"[a-z][a-z0-9-]{2,}")
 _NEGATION = re.compile(r"\b(?:no|not|none|without|lack\w*|fail\w*|neither|nor|never|cannot|unlikely|insufficient)\b"
                        r"|n't\b", re.IGNORECASE)
@@ -141,6 +141,11 @@ class Example:
     source: str  # healthver | citint
 
 
+def without_markers(text: str) -> str:
+    """A Citation-Integrity citing sentence without its citation markers, spaces made single."""
+    return " ".join(_MARKER.sub(" ", text).split())
+
+
 def healthver_examples(path: Path) -> list[Example]:
     with path.open(encoding="utf-8", newline="") as handle:
         return [Example(" ".join(r["claim"].split()), " ".join(r["evidence"].split()), r["label"],
@@ -157,7 +162,7 @@ def citint_examples(folder: Path, split: str) -> list[Example]:
     with (folder / f"claims_{split}.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             claim = json.loads(line)
-            text = " ".join(_MARKER.sub(" ", claim["claim"]).split())
+            text = without_markers(claim["claim"])
             for doc_id in claim["cited_doc_ids"]:
                 if doc_id in documents:
                     labels = [a["label"] for a in claim["evidence"].get(str(doc_id), [])]
