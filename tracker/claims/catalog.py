@@ -26,13 +26,11 @@ def normalise(text: str) -> str:
 
 
 def compile_term(term: str) -> str:
-    """One term of a match rule as a regex: whole words, '*' standing for any word ending."""
+    """One term of a match rule as a regex: whole words, '*' at the end of any word standing for any ending."""
     term = normalise(term.strip())
     if not term:
         raise ValueError("empty term")
-    body = re.escape(term.rstrip("*")).replace(r"\ ", r"\s+")
-    if term.endswith("*"):
-        body += r"[\w-]*"
+    body = r"\s+".join(re.escape(word.rstrip("*")) + (r"[\w-]*" if word.endswith("*") else "") for word in term.split())
     return r"(?<![\w-])" + body + (r"" if term.endswith("*") else r"(?![\w-])")
 
 
