@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,58 @@ def test_what_a_clause_denies_and_what_shared_words_cannot_claim(classifier, sen
     found = readings(classifier, sentence)
     assert expected <= found, found
     assert not (never & found), found
+
+
+@pytest.mark.parametrize("sentence, expected, never", [
+    # cravings are only reduced when a verb says so; cravings for kratom itself are dependence
+    ("Kratom may curb cravings for opioids.", {"reduces-cravings"}, set()),
+    ("Over time, regular users may develop cravings for kratom.", {"dependence-risk"}, {"reduces-cravings"}),
+    # what is said of the thing compared with is not said of kratom
+    ("Unlike methadone, which often leads to dependence, kratom binds to opioid receptors.",
+     {"opioid-receptor-interaction"}, {"dependence-risk"}),
+    ("It gives pain relief with a lower risk of dependence than opioids.", {"lower-addiction-risk"},
+     {"dependence-risk", "-dependence-risk"}),
+    # "without the same risks" compares; it denies nothing
+    ("It relieves pain without the same overdose risks as prescription opioids.", {"analgesic", "safer-than-opioids"},
+     {"-adverse-effects", "-safer-than-opioids"}),
+    # effects named one by one, and harm to the liver in plain words
+    ("Heavy kratom use can lead to hallucinations, seizures and coma.", {"adverse-effects"}, set()),
+    ("It is also known to be harmful to the liver.", {"liver-injury-long-term"}, set()),
+    ("Kratom consists of many alkaloids.", {"active-alkaloids"}, set()),
+    # a comparison survives the framing that introduces it
+    ("This remedy has sparked interest among doctors as a potentially safer option for people addicted to opioids.",
+     {"safer-than-opioids"}, set()),
+    ("Kratom is often used for its pain-relieving effects.", {"analgesic"}, set()),
+    # a study not yet done denies; "responsible for" is a cause, not the advice to be responsible
+    ("No study has yet shown that kratom is responsible for scarring of the liver.", {"-liver-injury-long-term"},
+     {"liver-injury-long-term"}),
+])
+def test_causes_comparisons_and_plain_words_are_read(classifier, sentence, expected, never):
+    found = readings(classifier, sentence)
+    assert expected <= found, found
+    assert not (never & found), found
+
+
+@pytest.mark.parametrize("sentence, label", [
+    ("Some individuals use it to relieve symptoms of opioid withdrawal.", "other"),  # a use, not an effect
+    ("Advertisers portray kratom as a legal way to feel good.", "other"),
+    ("If a remedy can damage your body, you would not take it.", "other"),  # a hypothetical
+    ("Kratom addiction refers to the compulsive use of the plant despite harm.", "other"),  # a definition
+    ("It's easy to assume that herbal products don't pose any risks.", "other"),
+    ("Understanding kratom's role here is crucial, as it may serve as an alternative to opioid medications.", "claim"),
+])
+def test_uses_portrayals_hypotheticals_and_definitions_are_not_claims(classifier, sentence, label):
+    result = classifier.classify(sentence, "paragraph", "Kratom is a tree of Southeast Asia. " + sentence)
+    assert result.label == label, result.reason
+
+
+def test_a_star_ends_any_word_of_a_term():
+    from tracker.claims.catalog import compile_term
+
+    pattern = re.compile(compile_term("build* a tolerance"))
+    assert pattern.search("users builds a tolerance quickly") and pattern.search("building a tolerance")
+    assert not pattern.search("build* a tolerance") or pattern.search("build a tolerance")
+    assert not pattern.search("rebuild a tolerance")
 
 
 def paragraph_labels(classifier, paragraph: str, heading: str = "") -> list[str]:
@@ -166,7 +219,7 @@ def test_the_development_articles_meet_the_targets():
 def test_the_five_articles_keep_what_they_reached():
     catalog = read_catalog(CLAIMS)
     figures = evaluate(read_gold(paths.GOLD), paths.ARTICLES, catalog.claims, catalog.categories).as_dict()
-    assert figures["claim_recall"] >= 0.987 and figures["claim_precision"] >= 0.987
+    assert figures["claim_recall"] == 1.0 and figures["claim_precision"] >= 0.987  # every gold claim sentence found
     assert figures["claim_match_top1_accuracy"] >= 0.961 and figures["claim_match_set_recall"] >= 0.934
     assert figures["polarity_reversals"] == 0
 

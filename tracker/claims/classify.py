@@ -60,7 +60,9 @@ BACKGROUND_OPENING = _any(
 )
 FRAMING = _any(
     # attention and popularity, up to a reason ("due to ...") or an asserted effect ("offering ...")
-    r"\b(?:has |have |is )?(?:gained|gaining|sparked|emerged|emerges|growing)\b.*?(?=,|;|\.|\bdue to\b|\bbecause\b|\boffering\b|$)",
+    # up to a comparison, which is a claim of its own: "sparked interest as a potentially safer option"
+    r"\b(?:has |have |is )?(?:gained|gaining|sparked|emerged|emerges|growing)\b.*?"
+    r"(?=,|;|\.|\bdue to\b|\bbecause\b|\boffering\b|\bas an? (?:[\w-]+ )?(?:safer|less|lower|milder)\b|$)",
     r"\b(?:led|leading) (?:some |many )?(?:individuals|people|users) to (?:explore|try|consider)[^,.;]*",
     # the article talking about itself
     r"\b(?:this|the) (?:comprehensive )?(?:article|guide|blog|post)\b[^.;]*",
@@ -78,10 +80,24 @@ FRAMING = _any(
     r"\b(?:studies|research|researchers|scientists) (?:have )?(?:investigated|examined|explored|looked at)\b[^.;]*",
     # how it is sold is marketing, not an effect ("Sold as an energy booster, ...")
     r"^\W*(?:sold|marketed|advertised|promoted) as\b[^;]*?(?=,[^,]*$|$)",
+    # what is said of the thing kratom is compared with: "Unlike prescription medications, which often lead to ..."
+    r"^\W*unlike [^,;]*(?:,\s*which [^,;]*)?(?=,)",
+    # what people assume, and what a word means, assert nothing about kratom
+    r"\b(?:it's|it is) easy to (?:assume|think|believe)\b[^.;]*",
+    r"^[^,.;]*\b(?:refers? to|is defined as|is a term for)\b.*",
     # history of use, and interest in it, are not effects
     r"\b(?:traditionally|historically)\b[^.;]*",
     r"\b(?:has|have|had) (?:been )?used\b[^.;]*",
     r"\breport(?:s|ed|ing)? (?:using|taking)\b[^.;]*",
+    # what people use it for is not what it does ("some individuals use it to relieve ..."), but
+    # "used for its pain-relieving effects" says it has them
+    r"\b(?:individuals|people|users|many|some|others) (?:\w+ )?(?:use|take|turn to) (?:it|kratom|this \w+)\b(?! for its\b)[^.;]*",
+    r"\b(?:is|are) (?:widely |commonly |often |also )?used (?:to|as|for(?! its\b))\b[^.;]*?(?=\bbecause\b|\bdue to\b|[.;]|$)",
+    # how it is portrayed or promoted, anywhere in the sentence
+    r"\b(?:portray(?:s|ed)?|promoted|marketed|advertised|touted) (?:\w+ )?as\b[^.;]*",
+    # a hypothetical opening clause ("If a drug can cause ..., you would ..."), and a question asked
+    r"^\W*if [^,;]*,",
+    r"\bthe question (?:arises|is|remains)\b[^.;]*",
     r"\bself-treat\w*\b[^.;]*",
     r"\bprompting (?:interest|curiosity)\b[^.;]*",
     r"\boffers? hope\b[^,.;]*",
@@ -99,7 +115,7 @@ ADVICE = _any(
     r"\bwith caution\b",
     r"\bnecessitates? caution\b",
     r"\bsafety precautions\b",
-    r"\bresponsibl[ey]\b",
+    r"\bresponsibl(?:y|e(?! for))\b",  # "is responsible for" says what causes something
     r"\bguidelines\b",
     r"\bseek(?:ing)? (?:professional|medical|guidance)",
     r"\bsafe (?:kratom )?(?:use|usage) (?:involves|requires|means)\b",
@@ -118,6 +134,7 @@ ASSERTION = _any(
     r"\bbreaks? down\b",
     r"\baffects?\b",
     r"\b(?:can|may|could) have\b",
+    r"\b(?:can|may|could|might) (?:also )?serve as\b",
     r"\b(?:is|are) (?:not )?(?:an? )?(?:controlled|scheduled)\b",
     r"\b(?:causes?|caused|leads? to)\b",
     r"(?<!\bto )\bprevents?\b",  # "to prevent liver damage" is a purpose, not an assertion
@@ -126,7 +143,8 @@ ASSERTION = _any(
     r"\bexists?\b",
     r"\bvouch",
     r"\b(?:suggests?|indicates?|shows?)\b",
-    r"\b(?:is|are) known\b",
+    r"\b(?:is|are) (?:also |well |widely )?known\b",
+    r"\b(?:is|are) responsible for\b",
     r"\bposes?\b",
     r"\bhighlight\w*",
     r"\bplays? an? (?:\w+ )?role\b",
