@@ -43,6 +43,24 @@ def evidence(db, claim_id, pmid):
 # ---- evidence levels ------------------------------------------------------------------------------
 
 
+def test_the_word_prefilter_never_changes_a_level(monkeypatch):
+    """Each level's regex runs only where one of its words is in the text: on every fixture record and
+    seed title, whole and sentence by sentence, the level and its words are those of the regexes alone."""
+    import re
+
+    from tracker.papers import evidence
+    from tracker.papers.parse import parse_record_xml
+
+    papers = [parse_record_xml(record.xml).paper for record in metapub_records()]
+    texts = [f"{p.get('title') or ''}\n{p.get('abstract') or ''}" for p in papers] + list(seed_titles().values())
+    texts += [part for text in texts for part in re.split(r"(?<=[.:]) ", text)]
+    with_filter = [evidence._words_level(text) for text in texts]
+    unfiltered = [(level, blind, lower, ("",)) for level, blind, lower, _ in evidence._WORD_SEARCHES]
+    monkeypatch.setattr(evidence, "_WORD_SEARCHES", unfiltered)  # "" is in every text: every regex runs
+    assert with_filter == [evidence._words_level(text) for text in texts]
+    assert len({level.level for level in with_filter if level}) >= 6  # most levels were found somewhere
+
+
 def test_evidence_level_from_publication_type_mesh_and_words():
     titles = seed_titles()
     assert evidence_level(["Journal Article", "Randomized Controlled Trial"], ["Humans"], None, None).level == "rct"

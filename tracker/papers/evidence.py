@@ -62,8 +62,24 @@ class EvidenceLevel:
     basis: str  # what decided it, for a reader
 
 
+# Words at least one of which a level's pattern needs, in lower case: most records have none of a
+# level's words, and looking for a word in a string is far cheaper than running the regex over it.
+_NEEDS = {
+    "systematic-review": ("meta-analys", "review"),
+    "rct": ("randomi", "placebo-controlled"),
+    "clinical-trial": ("clinical trial", "open-label", "phase "),
+    "case-series": ("case series", " patients", " cases"),
+    "case-report": ("case report", "case of", "-year-old", "a man", "a woman", "a patient", "a young ",
+                    "a middle-aged "),
+    "observational": ("survey", "cross-sectional", "cohort", "retrospective", "prospective", "poison "),
+    "animal": ("rat", "mice", "mouse", "murine", "zebrafish", "rodent", "monkey", "dogs"),
+    "in-vitro": ("in vitro", "cell line", "microsom", "hepatocytes", "receptor binding", "hek", "cho cells"),
+    "narrative-review": ("review", "overview"),
+    "opinion": ("editorial", "commentary", "perspective", "letter"),
+}
 # Each pattern twice: case-blind, and in lower case for text lowered once (several times faster on long text).
-_WORD_SEARCHES = [(level, re.compile(pattern, re.IGNORECASE), re.compile(pattern.lower())) for level, pattern in _WORDS]
+_WORD_SEARCHES = [(level, re.compile(pattern, re.IGNORECASE), re.compile(pattern.lower()), _NEEDS[level])
+                  for level, pattern in _WORDS]
 
 
 def _words_level(text: str) -> EvidenceLevel | None:
@@ -71,7 +87,9 @@ def _words_level(text: str) -> EvidenceLevel | None:
     # Lowering keeps every offset, and matches as re.IGNORECASE does, unless the text has a letter that
     # lowers to two, or one of the two that re.IGNORECASE also equates with 'i' and 's'.
     exact = len(lowered) == len(text) and "\u0131" not in text and "\u017f" not in text
-    for level, blind, lower in _WORD_SEARCHES:
+    for level, blind, lower, needs in _WORD_SEARCHES:
+        if exact and not any(word in lowered for word in needs):
+            continue
         found = lower.search(lowered) if exact else blind.search(text)
         if found:
             return EvidenceLevel(level, f"title/abstract word: {text[found.start():found.end()]}")
