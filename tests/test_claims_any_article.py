@@ -96,6 +96,9 @@ def test_what_a_clause_denies_and_what_shared_words_cannot_claim(classifier, sen
     ("This remedy has sparked interest among doctors as a potentially safer option for people addicted to opioids.",
      {"safer-than-opioids"}, set()),
     ("Kratom is often used for its pain-relieving effects.", {"analgesic"}, set()),
+    # a use or a portrayal ends with its clause: what follows is still read
+    ("Kratom, marketed as an energy booster, can cause liver damage.", {"liver-injury-long-term"}, set()),
+    ("Many people use kratom for energy but it can cause seizures.", {"adverse-effects"}, set()),
     # a study not yet done denies; "responsible for" is a cause, not the advice to be responsible
     ("No study has yet shown that kratom is responsible for scarring of the liver.", {"-liver-injury-long-term"},
      {"liver-injury-long-term"}),

@@ -58,6 +58,8 @@ BACKGROUND_OPENING = _any(
     r"^\W*many (individuals|people) (going through|in|with)\b",
     r"^\W*(when|if) (individuals|someone|use|you)\b",
 )
+# The rest of a clause: up to a comma, a stop or a word that opens another ("but", "because").
+_CLAUSE_REST = r"[^,.;]*?(?=[,.;]|\b(?:but|while|yet|because|due to)\b|$)"
 FRAMING = _any(
     # attention and popularity, up to a reason ("due to ...") or an asserted effect ("offering ...")
     # up to a comparison, which is a claim of its own: "sparked interest as a potentially safer option"
@@ -90,11 +92,12 @@ FRAMING = _any(
     r"\b(?:has|have|had) (?:been )?used\b[^.;]*",
     r"\breport(?:s|ed|ing)? (?:using|taking)\b[^.;]*",
     # what people use it for is not what it does ("some individuals use it to relieve ..."), but
-    # "used for its pain-relieving effects" says it has them
-    r"\b(?:individuals|people|users|many|some|others) (?:\w+ )?(?:use|take|turn to) (?:it|kratom|this \w+)\b(?! for its\b)[^.;]*",
-    r"\b(?:is|are) (?:widely |commonly |often |also )?used (?:to|as|for(?! its\b))\b[^.;]*?(?=\bbecause\b|\bdue to\b|[.;]|$)",
+    # "used for its pain-relieving effects" says it has them; each up to the end of its clause
+    r"\b(?:individuals|people|users|many|some|others) (?:\w+ )?(?:use|take|turn to) (?:it|kratom|this \w+)\b"
+    r"(?! for its\b)" + _CLAUSE_REST,
+    r"\b(?:is|are) (?:widely |commonly |often |also )?used (?:to|as|for(?! its\b))\b" + _CLAUSE_REST,
     # how it is portrayed or promoted, anywhere in the sentence
-    r"\b(?:portray(?:s|ed)?|promoted|marketed|advertised|touted) (?:\w+ )?as\b[^.;]*",
+    r"\b(?:portray(?:s|ed)?|promoted|marketed|advertised|touted) (?:\w+ )?as\b" + _CLAUSE_REST,
     # a hypothetical opening clause ("If a drug can cause ..., you would ..."), and a question asked
     r"^\W*if [^,;]*,",
     r"\bthe question (?:arises|is|remains)\b[^.;]*",
