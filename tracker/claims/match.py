@@ -52,18 +52,21 @@ def words(text: str) -> list[str]:
 NEGATION = re.compile(
     r"(?:\b(?:not|no|never|(?<!not )without|cannot|neither|nor|zero)\b|n't\b|\b(?:is|are|be|remains?) free (?:of|from)\b"
     r"|\blacks?\b|\black of\b)"
-    r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without|the same|as many|as much)\b)"  # "not without risk" asserts
+    # "not without risk" asserts; "without the same risks" compares
+    r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without|the same|as many|as much)\b)"
 )
 # "without some of the adverse effects", "lower risk of addiction", "fewer side effects": a comparison,
 # which asserts neither the harm nor its absence (a claim of its own, such as lower-addiction-risk, says it).
 COMPARISON = re.compile(
-    r"\bwithout (?:some|many|most|all|the same|as many)\b|\b(?:lower|less|fewer|milder|reduced|minimal|little|low|minimi[sz]\w*)\b"
+    r"\bwithout (?:some|many|most|all|the same|as many)\b"
+    r"|\b(?:lower|less|fewer|milder|reduced|minimal|little|low|minimi[sz]\w*)\b"
 )
 # "no evidence that kratom causes liver damage", "has not been shown to cause", "instead of helping one detox":
 # denies whatever its clause says.
 NO_EVIDENCE = re.compile(
     r"\b(?:no|little|not any|lack of|without) (?:\w+ )?(?:evidence|proof|study|studies|research|data) (?:yet |so far )?"
-    r"(?:that|of|to suggest|suggesting|showing|linking|(?:has|have) (?:yet )?(?:shown|proven|proved|found))\b|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b|\binstead of\b")
+    r"(?:that|of|to suggest|suggesting|showing|linking|(?:has|have) (?:yet )?(?:shown|proven|proved|found))\b"
+    r"|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b|\binstead of\b")
 NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
 CLAUSE_BREAK = re.compile(r"[,;:.!?()]|\b(?:but|while|although|though|whereas|however|yet)\b")
 ASSERTS, DENIES, COMPARES = "asserts", "denies", "compares"

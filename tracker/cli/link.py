@@ -136,8 +136,7 @@ def model_build(shared, output, if_missing, quiet):
     progress.done()
     spec = stance_model.train(examples, rows)
     stance_model.write_model(spec, path)
-    counts = ", ".join(f"{n} {source}" for source, n in spec["trained_on"]["examples"].items())
-    click.echo(f"Built {spec['version']} from {len(examples)} examples ({counts}): {path}")
+    click.echo(f"Built {spec['version']} from {len(examples)} examples ({stance_model.trained_on(spec)}): {path}")
 
 
 @model.command("show")
@@ -148,9 +147,9 @@ def model_show():
         click.echo(f"No stance model at {path}; `tracker model build` builds it.")
         return
     spec = stance_model.read_model(path)
-    counts = ", ".join(f"{n} {source}" for source, n in spec["trained_on"]["examples"].items())
     click.echo(f"{spec['version']} at {path}\n  embedding: {spec['embedding']}\n  classes: "
-               f"{', '.join(spec['classes'])}\n  trained on: {counts} (sha256 {spec['trained_on']['sha256'][:12]})")
+               f"{', '.join(spec['classes'])}\n  trained on: {stance_model.trained_on(spec)} "
+               f"(sha256 {spec['trained_on']['sha256'][:12]})")
 
 
 @click.command("related")

@@ -200,11 +200,17 @@ def train(examples: list[Example], rows: list[list[float]]) -> dict:
     weights = [CITATION_WEIGHT if e.source == "citint" else 1.0 for e in examples]
     fitted = LogisticRegression(C=REGULARISATION, max_iter=3000, class_weight="balanced")
     fitted.fit(numpy.asarray(rows), [e.label for e in examples], sample_weight=weights)
-    digest = hashlib.sha256("\x1e".join(f"{e.claim}\x1f{e.evidence}\x1f{e.label}" for e in examples).encode()).hexdigest()
+    learned = "\x1e".join(f"{e.claim}\x1f{e.evidence}\x1f{e.label}" for e in examples)
+    digest = hashlib.sha256(learned.encode()).hexdigest()
     counts = {source: sum(e.source == source for e in examples) for source in sorted({e.source for e in examples})}
     return {"version": VERSION, "embedding": EMBEDDING, "classes": [str(c) for c in fitted.classes_],
             "coef": numpy.round(fitted.coef_, 6).tolist(), "intercept": numpy.round(fitted.intercept_, 6).tolist(),
             "trained_on": {"examples": counts, "sha256": digest}}
+
+
+def trained_on(spec: dict) -> str:
+    """What a model learned from, in words: "1917 healthver, 2138 citint"."""
+    return ", ".join(f"{n} {source}" for source, n in spec["trained_on"]["examples"].items())
 
 
 def write_model(spec: dict, path: Path) -> Path:

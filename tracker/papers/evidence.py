@@ -30,17 +30,28 @@ _ANIMAL_MESH = {"Animals", "Rats", "Mice", "Rats, Sprague-Dawley", "Rats, Wistar
 _IN_VITRO_MESH = {"In Vitro Techniques", "Cell Line", "Microsomes, Liver", "Hepatocytes", "HEK293 Cells", "Cell Survival",
                   "Cell Line, Tumor", "Hep G2 Cells", "Radioligand Assay", "CHO Cells"}
 _OPINION_TYPES = {"Editorial", "Comment", "Letter", "News", "Newspaper Article", "Interview"}
+# Each level's title/abstract pattern, and the words (lower case) at least one of which it needs: most
+# records have none of a level's words, and looking for a word is far cheaper than running the regex.
 _WORDS = [
-    ("systematic-review", r"\bmeta-analys[ie]s\b|\bsystematic review\b|\bscoping review\b"),
-    ("rct", r"\brandomi[sz]ed\b.{0,40}\btrial\b|\bplacebo-controlled\b"),
-    ("clinical-trial", r"\bclinical trial\b|\bopen-label\b|\bphase (?:i|ii|iii|1|2|3)\b"),
-    ("case-series", r"\bcase series\b|\b(?:[3-9]|\d\d+|three|four|five|six|seven|eight|nine|ten) (?:patients|cases)\b"),
-    ("case-report", r"\bcase report\b|\bcase of\b|\b\d{1,2}-year-old\b|\ba (?:young |middle-aged )?(?:man|woman|patient)\b"),
-    ("observational", r"\bsurvey\b|\bcross-sectional\b|\bcohort\b|\bretrospective\b|\bprospective\b|\bpoison (?:control|center)"),
-    ("animal", r"\b(?:rats?|mice|mouse|murine|zebrafish|rodents?|monkeys?|dogs)\b"),
-    ("in-vitro", r"\bin vitro\b|\bcell lines?\b|\bmicrosom|\bhepatocytes\b|\breceptor binding\b|\bHEK\b|\bCHO cells\b"),
-    ("narrative-review", r"\breview\b|\boverview\b"),
-    ("opinion", r"\beditorial\b|\bcommentary\b|\bperspective\b|\bletter\b"),
+    ("systematic-review", r"\bmeta-analys[ie]s\b|\bsystematic review\b|\bscoping review\b",
+     ("meta-analys", "review")),
+    ("rct", r"\brandomi[sz]ed\b.{0,40}\btrial\b|\bplacebo-controlled\b", ("randomi", "placebo-controlled")),
+    ("clinical-trial", r"\bclinical trial\b|\bopen-label\b|\bphase (?:i|ii|iii|1|2|3)\b",
+     ("clinical trial", "open-label", "phase ")),
+    ("case-series", r"\bcase series\b|\b(?:[3-9]|\d\d+|three|four|five|six|seven|eight|nine|ten) (?:patients|cases)\b",
+     ("case series", " patients", " cases")),
+    ("case-report", r"\bcase report\b|\bcase of\b|\b\d{1,2}-year-old\b"
+     r"|\ba (?:young |middle-aged )?(?:man|woman|patient)\b",
+     ("case report", "case of", "-year-old", "a man", "a woman", "a patient", "a young ", "a middle-aged ")),
+    ("observational", r"\bsurvey\b|\bcross-sectional\b|\bcohort\b|\bretrospective\b|\bprospective\b"
+     r"|\bpoison (?:control|center)", ("survey", "cross-sectional", "cohort", "retrospective", "prospective", "poison ")),
+    ("animal", r"\b(?:rats?|mice|mouse|murine|zebrafish|rodents?|monkeys?|dogs)\b",
+     ("rat", "mice", "mouse", "murine", "zebrafish", "rodent", "monkey", "dogs")),
+    ("in-vitro", r"\bin vitro\b|\bcell lines?\b|\bmicrosom|\bhepatocytes\b|\breceptor binding\b|\bHEK\b|\bCHO cells\b",
+     ("in vitro", "cell line", "microsom", "hepatocytes", "receptor binding", "hek", "cho cells")),
+    ("narrative-review", r"\breview\b|\boverview\b", ("review", "overview")),
+    ("opinion", r"\beditorial\b|\bcommentary\b|\bperspective\b|\bletter\b",
+     ("editorial", "commentary", "perspective", "letter")),
 ]
 _SEED_DESIGNS = [
     ("systematic-review", r"systematic review|meta-analysis"),
@@ -62,24 +73,9 @@ class EvidenceLevel:
     basis: str  # what decided it, for a reader
 
 
-# Words at least one of which a level's pattern needs, in lower case: most records have none of a
-# level's words, and looking for a word in a string is far cheaper than running the regex over it.
-_NEEDS = {
-    "systematic-review": ("meta-analys", "review"),
-    "rct": ("randomi", "placebo-controlled"),
-    "clinical-trial": ("clinical trial", "open-label", "phase "),
-    "case-series": ("case series", " patients", " cases"),
-    "case-report": ("case report", "case of", "-year-old", "a man", "a woman", "a patient", "a young ",
-                    "a middle-aged "),
-    "observational": ("survey", "cross-sectional", "cohort", "retrospective", "prospective", "poison "),
-    "animal": ("rat", "mice", "mouse", "murine", "zebrafish", "rodent", "monkey", "dogs"),
-    "in-vitro": ("in vitro", "cell line", "microsom", "hepatocytes", "receptor binding", "hek", "cho cells"),
-    "narrative-review": ("review", "overview"),
-    "opinion": ("editorial", "commentary", "perspective", "letter"),
-}
 # Each pattern twice: case-blind, and in lower case for text lowered once (several times faster on long text).
-_WORD_SEARCHES = [(level, re.compile(pattern, re.IGNORECASE), re.compile(pattern.lower()), _NEEDS[level])
-                  for level, pattern in _WORDS]
+_WORD_SEARCHES = [(level, re.compile(pattern, re.IGNORECASE), re.compile(pattern.lower()), needs)
+                  for level, pattern, needs in _WORDS]
 
 
 def _words_level(text: str) -> EvidenceLevel | None:
