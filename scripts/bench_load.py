@@ -13,7 +13,7 @@ into a new SQLite database), and of Bio.Entrez.read (parse only) on the same fil
 published in batches so the WAL stays small) and in one transaction (`--stage-mb` above the
 file's size): the difference is what bounding the WAL costs. With --repeat, each figure is the
 median of the runs, and the ratio's lowest and highest are shown beside it: on a shared machine
-one run can be 20% off the next.
+one run can be nearly 20% off the next.
 
 Bio.Entrez.read holds the whole file in memory; it runs under a memory cap
 (--entrez-memory-gb) and is reported as failed if it exceeds it.
