@@ -317,8 +317,8 @@ def main() -> None:
           "10x Bio.Entrez.read |")
     print("|---:|---:|---:|---:|---:|")
     for size, _, _, _, (lxml_only, compress_only), _ in rows:
-        lxml_rate = lxml_only["records"] / lxml_only["seconds"]
-        compress_rate = compress_only["records"] / compress_only["seconds"]
+        lxml_rate = rate(lxml_only)
+        compress_rate = rate(compress_only)
         both = 1 / (1 / lxml_rate + 1 / compress_rate)
         target = f"{10 * entrez_rates[size]:,.0f}" if size in entrez_rates else "n/a"
         print(f"| {size:,} | {lxml_rate:,.0f} | {compress_rate:,.0f} | {both:,.0f} | {target} |")
