@@ -95,7 +95,8 @@ def test_a_rebuilt_database_suggests_the_same(linked, tmp_path):
                          "ORDER BY claim_id, pmid")
     rebuilt = tmp_path / "rebuilt.db"
     records = tmp_path / "records.xml"
-    for args in (("init",), ("load", records), ("claims", "load"), ("curate",), ("link", "--no-semantic")):
+    for args in (("init",), ("load", records), ("claims", "load"), ("curate", REPO / "db" / "curation.csv"),
+                 ("link", "--no-semantic")):
         result = CliRunner().invoke(cli, ["--db", str(rebuilt), *map(str, args)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
     second = list(open_db(rebuilt).query("SELECT claim_id, pmid, stance, confidence, sentence, reason "

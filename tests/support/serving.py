@@ -23,12 +23,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def tracker_serve(db: Path, *options: str, env: dict | None = None):
+def tracker_serve(db: Path, *options: str, env: dict | None = None, output: Path | None = None):
     """Start `tracker serve` on `db` (with `options`, e.g. --decide), wait until it answers, yield its
-    base URL, stop it."""
+    base URL, stop it. `output`: a file that keeps what the server printed."""
     port = free_port()
+    sink = open(output, "wb") if output else subprocess.PIPE  # noqa: SIM115  (closed below)
     process = subprocess.Popen([*TRACKER, "--db", str(db), "serve", "--port", str(port), *options], cwd=REPO,
-                               env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               env={**os.environ, **(env or {})}, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     try:
@@ -39,12 +40,15 @@ def tracker_serve(db: Path, *options: str, env: dict | None = None):
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     process.kill()
-                    raise AssertionError("tracker serve did not start: " + process.stdout.read().decode()[-2000:])
+                    said = process.stdout.read().decode() if process.stdout else Path(output).read_text()
+                    raise AssertionError("tracker serve did not start: " + said[-2000:])
                 time.sleep(0.2)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if output:
+            sink.close()
 
 
 def get(path, url):

@@ -6,6 +6,7 @@ alike everywhere (the way sqlite-utils declares its shared options).
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import click
 
 from ..core import paths
-from ..core.database import open_db
+from ..core.database import BUSY_TIMEOUT_MS, DatabaseBusy, busy_message, is_busy, open_db
 from ..core.errors import TrackerError
 
 
@@ -26,6 +27,13 @@ class TrackerGroup(click.Group):
         except TrackerError as error:
             click.echo(f"Error: {error}", err=True)
             ctx.exit(error.exit_code)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            # A write outside a transaction of ours waited the busy timeout: say so, not a traceback.
+            click.echo(f"Error: {busy_message(ctx.obj.get('db_path') if ctx.obj else None, BUSY_TIMEOUT_MS / 1000)}",
+                       err=True)
+            ctx.exit(DatabaseBusy.exit_code)
 
 
 def open_database(ctx):

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..core import paths
+from ..core.errors import InputError
 from ..link import stance as stance_model
 from ..link.curate import load_curation, read_curation
 from ..link.link import DEFAULT_TOP, claims_to_link, link_claims
@@ -16,8 +17,8 @@ from ..link.suggest import add_requested, read_pairs, suggest_for_claims
 from ..papers.client import EutilsClient
 from .common import (
     Progress,
+    db_path,
     open_database,
-    project_file_argument,
     quiet_option,
     semantic_option,
 )
@@ -54,15 +55,22 @@ def link(ctx, claim_ids, top, use_semantic, quiet):
 
 
 @click.command("curate")
-@project_file_argument("path", paths.CURATION)
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def curate(ctx, path):
-    """Load a person's decisions (db/curation.csv): stance per claim and paper.
+    """Load a person's decisions: stance per claim and paper, from PATH or else the database's own
+    decisions file, curation.csv beside it (db/curation.csv for db/tracker.db).
 
     Columns: claim_id, pmid, stance (supports, contradicts, mentions, unrelated), note,
     reviewer, date (YYYY-MM-DD). The file replaces what was loaded before. Decisions about papers
     not yet in the database wait for them; conflicting rows are reported and the latest applies.
     """
+    if path is None:
+        path = paths.curation_file(db_path(ctx))
+        if not path.exists():
+            raise InputError(f"{path} does not exist: a database's decisions file is curation.csv beside it. Name "
+                             f"the file to load (tracker curate {paths.shown(paths.CURATION)}); `tracker run` starts "
+                             "one from the project's decisions")
     decisions = read_curation(path)
     result = load_curation(open_database(ctx), decisions)
     click.echo(f"{result.decisions} decisions in {path}: {result.applied} about papers in the database, "

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from ..core.errors import InputError
-from ..core.paths import CURATION
+from ..core.paths import curation_file
+from ..link.curate import start_curation_file
 from ..serve import decide
 from ..serve.datasette import datasette_args
 from .common import db_path, open_database
@@ -40,8 +41,9 @@ def _password_hash(password_file: Path | None) -> str | None:
 @click.option("--decide", "decide_enabled", is_flag=True,
               help="Let people record stances from the claim, paper and to-review pages; each decision is "
                    "appended to the curation file and loaded at once. Off: the server is read-only.")
-@click.option("--curation", "curation_path", type=click.Path(dir_okay=False, path_type=Path), default=CURATION,
-              show_default="db/curation.csv", help="With --decide: the curation file decisions are appended to.")
+@click.option("--curation", "curation_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --decide: the curation file decisions are appended to [default: the database's own, "
+                   "curation.csv beside it; started from the decisions the database holds if missing].")
 @click.option("--reviewer", default=None, help="With --decide: the reviewer written with each decision "
                                                "[default: your user name].")
 @click.option("--password-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -66,9 +68,11 @@ def serve(ctx, host, port, decide_enabled, curation_path, reviewer, password_fil
             raise InputError(f"deciding on {host} (reachable from other machines) needs a password: make a hash with "
                              "`tracker serve --hash-password`, then pass --password-file FILE or set "
                              f"{decide.PASSWORD_HASH}; or serve on 127.0.0.1")
-        curation_path = curation_path.resolve()
+        curation_path = (curation_path or curation_file(db_path(ctx))).resolve()
         if not curation_path.parent.is_dir():
             raise InputError(f"{curation_path}: its folder does not exist")
+        if not curation_path.exists():  # appending to an empty file would drop the decisions already loaded
+            start_curation_file(open_database(ctx), curation_path)
         environment.update({decide.ENABLED: "1", decide.CURATION_FILE: str(curation_path),
                             decide.REVIEWER: reviewer or getpass.getuser()})
         if hashed:

@@ -3,7 +3,8 @@
 The project's own files (catalog, searches, decisions, articles, Datasette metadata) live in the
 project root's db/ folder, found from this package's place, so every command and script works
 from any working directory. The database is --db, else TRACKER_DB, else db/tracker.db in the
-project root; what belongs to one database (its lock, logs, digests) sits beside it.
+project root; what belongs to one database (its lock, logs, digests, its decisions file) sits
+beside it.
 TRACKER_ROOT names another project root (an installed copy of the package has none of its own).
 """
 
@@ -54,3 +55,12 @@ def database_path(given: str | os.PathLike | None = None) -> Path:
 def beside_database(db_path: str | os.PathLike, name: str) -> Path:
     """A file or folder that belongs to one database (logs/, digests/), next to it."""
     return Path(db_path).parent / name
+
+
+CURATION_NAME = "curation.csv"
+
+
+def curation_file(db_path: str | os.PathLike) -> Path:
+    """A database's decisions file: curation.csv beside it (db/curation.csv for the project's own
+    db/tracker.db). Decisions made on a database never go to another checkout's file."""
+    return beside_database(db_path, CURATION_NAME)

@@ -559,7 +559,6 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create missing tables, columns, indexes and full-text tables; (re)create the views. Idempotent."""
     if db.journal_mode != "wal" and not db.memory:
         db.enable_wal()  # readers (Datasette) keep reading while a sync writes
-    db.execute("PRAGMA busy_timeout = 30000")
     db.execute("PRAGMA foreign_keys = OFF")  # children are written in the same transaction as papers
     for table in TABLES.values():
         handle = db[table.name]

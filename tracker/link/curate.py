@@ -206,6 +206,15 @@ def decision_line(row: dict) -> str:
     return buffer.getvalue()
 
 
+def start_curation_file(db: sqlite_utils.Database, path: str | Path) -> int:
+    """Write the decisions the database holds to a new curation file (so decisions appended to it
+    keep those already loaded); returns how many."""
+    rows = curation_rows(db)
+    with open_output(Path(path), newline="") as handle:
+        write_curation(rows, handle)
+    return len(rows)
+
+
 def append_decision(path: str | Path, row: dict) -> list[Decision]:
     """Add one decision at the end of the curation file, the file replaced whole (never half
     written), every line before it kept byte for byte; returns the file's decisions.

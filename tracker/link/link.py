@@ -12,6 +12,7 @@ then computed for every candidate (suggest.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -155,15 +156,20 @@ def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, 
     started_at = utc_now()
     with db.atomic():
         run_id = db["link_runs"].insert({"started_at": started_at, "status": "running", "claims": len(claims)}).last_pk
-    index.refresh_index(db)
-    if semantic is not None:
-        semantic.refresh(db)
-    results = []
-    for number, claim in enumerate(claims, start=1):
-        results.append(link_claim(db, claim, top=top, semantic=semantic))
-        if progress:
-            progress(number, len(claims), claim.id)
-    suggest_for_claims(db, claims, stance=load_stance_model(semantic))
+    try:
+        index.refresh_index(db)
+        if semantic is not None:
+            semantic.refresh(db)
+        results = []
+        for number, claim in enumerate(claims, start=1):
+            results.append(link_claim(db, claim, top=top, semantic=semantic))
+            if progress:
+                progress(number, len(claims), claim.id)
+        suggest_for_claims(db, claims, stance=load_stance_model(semantic))
+    except BaseException as error:  # recorded as failed, not left "running"; the next link redoes it all
+        with contextlib.suppress(Exception), db.atomic():
+            db["link_runs"].update(run_id, {"finished_at": utc_now(), "status": "failed"})
+        raise
     with db.atomic():
         db["link_runs"].update(run_id, {"finished_at": utc_now(), "status": "ok", "links": sum(r.kept for r in results),
                                         "new_links": sum(r.new for r in results)})

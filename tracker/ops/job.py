@@ -86,6 +86,9 @@ def _locked_job(db_path, options: JobOptions, client) -> Outcome:
     db = open_db(db_path)
     searches = load_searches(options.searches_path) + claim_searches(db)
     with db.atomic():
+        # Under the lock no other job runs: one still "running" ended without recording its end.
+        db.execute("UPDATE job_runs SET status = 'failed', error = coalesce(error, 'interrupted: the process ended "
+                   "before it recorded its end') WHERE status = 'running'")
         job_id = db["job_runs"].insert({"started_at": utc_now(), "status": "running"}).last_pk
     started = time.monotonic()
     log.info("job %s: syncing %d searches%s", job_id, len(searches), " into a new database" if new else "")

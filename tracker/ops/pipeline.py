@@ -14,6 +14,7 @@ create or upgrade -> starter bibliography -> claim catalog -> articles -> sync -
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..articles.store import add_article
 from ..claims.catalog import read_catalog
 from ..claims.store import active_claims, classifier_for, load_claims, sentence_handler
 from ..core import paths
+from ..core.database import database_file
 from ..core.errors import PubMedError, TrackerError
 from ..core.files import open_output
 from ..export.tables import Filters
@@ -146,9 +148,19 @@ def _sync(run: Run) -> None:
 
 
 def _decisions(run: Run) -> None:
-    result = load_curation(run.db, read_curation(paths.CURATION))
-    run.say(f"{result.decisions} decisions in {paths.shown(paths.CURATION)}: {result.applied} about papers in the "
+    path = decisions_file(run.db)
+    if not path.exists() and paths.CURATION.exists():  # a new database elsewhere starts from the project's
+        shutil.copyfile(paths.CURATION, path)
+        run.say(f"started {path} from the project's decisions ({paths.shown(paths.CURATION)})")
+    result = load_curation(run.db, read_curation(path))
+    run.say(f"{result.decisions} decisions in {paths.shown(path)}: {result.applied} about papers in the "
             f"database, {len(result.pending)} waiting for their paper")
+
+
+def decisions_file(db: sqlite_utils.Database) -> Path:
+    """The database's decisions file (paths.curation_file); the project's for an in-memory database."""
+    where = database_file(db)
+    return paths.curation_file(where) if where else paths.CURATION
 
 
 def _related(run: Run) -> None:
@@ -231,7 +243,8 @@ def run_pipeline(run: Run) -> Outcome:
             outcome.error = outcome.unreachable or "; ".join(outcome.failures)
     except TrackerError as error:
         outcome.status, outcome.error = "failed", str(error)
-    finally:
-        if outcome.status == "running":  # interrupted by something unexpected: say so, then let it rise
-            outcome.status, outcome.error = "failed", outcome.error or "interrupted"
+    except BaseException as error:  # something unexpected (Ctrl-C too): recorded with its message, then it rises
+        outcome.status = "failed"
+        outcome.error = f"{type(error).__name__}: {error}" if str(error) else f"interrupted ({type(error).__name__})"
+        raise
     return outcome

@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..claims.store import catalog_counts
+from ..core.paths import curation_file
 from ..papers.stage import unfinished_loads
 from .lock import running_sync
 
@@ -40,6 +41,7 @@ class Status:
     claims_without_evidence: list[str]
     retracted_linked: list[dict]
     last_job: dict | None
+    decisions_file: str = ""  # the curation file decisions from the page go to, and `tracker curate` loads
     warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> str:
@@ -96,6 +98,7 @@ def collect_status(db: sqlite_utils.Database, db_path: str | Path, max_age_days:
             "SELECT claim_id, pmid, title, stance FROM claim_evidence WHERE retracted = 1 AND claim_status = 'active' "
             "ORDER BY claim_id, pmid")),
         last_job=next(db.query("SELECT * FROM job_runs ORDER BY id DESC LIMIT 1"), None),
+        decisions_file=str(curation_file(db_path)),
     )
     status.warnings = _warnings(db, status, max_age_days)
     return status
@@ -137,6 +140,9 @@ def status_text(status: Status) -> str:
         f"{status.database}: {c['papers']} papers ({c['starter_records']} starter records, {c['retracted_papers']} "
         f"retracted), {c['claims']} claims, {c['links']} links, {c['decisions']} decisions, {c['articles']} articles",
         f"sync now: {status.sync_running or 'none running'}",
+        f"decisions file: {status.decisions_file}"
+        + ("" if Path(status.decisions_file).exists() else " (not there yet: `tracker run` or `tracker serve --decide` "
+                                                           "starts it)"),
     ]
     for s in status.searches:
         when = f"{s.last_success} ({s.age_days:.1f} days ago)" if s.last_success else "never"

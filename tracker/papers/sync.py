@@ -12,6 +12,7 @@ fetched twice; both windows overlap the last run by a few days.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,6 +31,7 @@ from .store import save_records
 ESEARCH_CAP = 9999
 OVERLAP_DAYS = 3
 FETCH_BATCH = 200
+log = logging.getLogger("tracker.sync")
 EARLIEST = date(1781, 1, 1)  # PubMed's oldest records are from 1781
 
 
@@ -91,6 +93,16 @@ def split_to_fit(client: EutilsClient, window: Window, cap: int = ESEARCH_CAP) -
     first = Window(window.term, window.datetype, window.start, middle)
     second = Window(window.term, window.datetype, middle + timedelta(days=1), window.end)
     return split_to_fit(client, first, cap) + split_to_fit(client, second, cap)
+
+
+def close_interrupted_runs(db: sqlite_utils.Database) -> int:
+    """Mark runs left "running" by a process that ended without recording its end (killed, or its
+    database unwritable at the time) as failed. Only a caller holding the sync lock may call it:
+    then no run can really be running."""
+    with db.atomic():
+        return db.execute(
+            "UPDATE sync_runs SET status = 'failed', error = coalesce(error, 'interrupted: the process ended before "
+            "it recorded its end (the next run fetched what was missing)') WHERE status = 'running'").rowcount
 
 
 def last_success(db: sqlite_utils.Database, search: str) -> dict | None:
@@ -209,8 +221,12 @@ def sync_search(
         summary.status = "failed"
         summary.error = str(error) or type(error).__name__
         summary.requests = client.requests_made - requests_before
-        with db.atomic():
-            _update_run(db, summary, finished_at=utc_now(), seconds=round(time.monotonic() - started_clock, 3))
+        try:
+            with db.atomic():
+                _update_run(db, summary, finished_at=utc_now(), seconds=round(time.monotonic() - started_clock, 3))
+        except Exception as recording:  # noqa: BLE001  the run's own error is the one to report
+            log.error("sync run %s failed (%s) and could not be recorded: %s; the next sync records it as "
+                      "interrupted", run_id, redact_known(summary.error), recording)
         raise
     summary.requests = client.requests_made - requests_before
     with db.atomic():
@@ -248,6 +264,7 @@ def sync_each(db, client, searches: list, mode="incremental", since=None, progre
     """
     summaries, failures = [], []
     unreachable = None
+    close_interrupted_runs(db)  # every caller holds the sync lock
     for number, search in enumerate(searches):
         try:
             summaries.append(

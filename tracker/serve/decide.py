@@ -22,11 +22,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
+from ..core.database import connect
 from ..core.errors import InputError
 from ..core.ids import as_pmid
-from ..core.paths import CURATION
+from ..core.paths import curation_file
 from ..core.vocabulary import STANCES
 from ..link.curate import CurationLoad, append_decision, load_curation
 
@@ -41,13 +40,13 @@ _LOCK = threading.Lock()  # one decision at a time within the server
 @dataclass(frozen=True)
 class Settings:
     enabled: bool
-    curation: Path
+    curation: Path | None  # None: the database's own (paths.curation_file)
     password_hash: str | None
     reviewer: str
 
 
 def settings(environ=os.environ) -> Settings:
-    return Settings(environ.get(ENABLED) == "1", Path(environ.get(CURATION_FILE) or CURATION),
+    return Settings(environ.get(ENABLED) == "1", Path(environ[CURATION_FILE]) if environ.get(CURATION_FILE) else None,
                     environ.get(PASSWORD_HASH) or None, environ.get(REVIEWER) or "web")
 
 
@@ -82,7 +81,7 @@ def valid_hash(hashed: str) -> bool:
     return len(parts) == 4 and parts[0] == "pbkdf2_sha256" and parts[1].isdigit()
 
 
-def record_decision(db_path: str | Path, curation: str | Path, claim_id: str, pmid: str, stance: str,
+def record_decision(db_path: str | Path, curation: str | Path | None, claim_id: str, pmid: str, stance: str,
                     note: str = "", reviewer: str = "", today: str | None = None) -> CurationLoad:
     """Check the decision, append it to the curation file and load the file into the database."""
     stance = (stance or "").strip().lower()
@@ -91,7 +90,7 @@ def record_decision(db_path: str | Path, curation: str | Path, claim_id: str, pm
     number = as_pmid(str(pmid).strip())
     if number is None:
         raise InputError(f"{pmid!r} is not a PubMed id")
-    db = sqlite_utils.Database(str(db_path))
+    db = connect(db_path)  # its writes take the write lock up front, waiting for a sync's page to commit
     try:
         if not db.execute("SELECT 1 FROM claims WHERE id = ?", [claim_id]).fetchone():
             raise InputError(f"no claim {claim_id!r} in the catalog")
@@ -100,7 +99,7 @@ def record_decision(db_path: str | Path, curation: str | Path, claim_id: str, pm
         row = {"claim_id": claim_id, "pmid": number, "stance": stance, "note": " ".join((note or "").split()),
                "reviewer": " ".join((reviewer or "").split()) or settings().reviewer,
                "date": today or datetime.date.today().isoformat()}
-        curation = Path(curation)
+        curation = Path(curation) if curation else curation_file(db_path)
         with _LOCK, _folder_lock(curation.parent):
             decisions = append_decision(curation, row)
             return load_curation(db, decisions)
