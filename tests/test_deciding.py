@@ -71,6 +71,18 @@ def test_a_database_busy_too_long_gives_a_clear_message_and_writes_nothing(tmp_p
     assert open_db(path).execute("SELECT count(*) FROM curation").fetchone()[0] == 0
 
 
+def test_opening_an_up_to_date_database_changes_nothing_a_reader_could_trip_on(tmp_path):
+    # Every command opens the database; views dropped and created again on each open were, for a
+    # moment, missing for a page being read while the nightly job started.
+    path = tmp_path / "tracker.db"
+    open_db(path).close()
+    reader = sqlite3.connect(path)
+    before = reader.execute("PRAGMA schema_version").fetchone()[0]
+    open_db(path).close()
+    assert reader.execute("PRAGMA schema_version").fetchone()[0] == before
+    reader.close()
+
+
 def test_a_run_left_running_by_a_process_that_died_is_closed_by_the_next_sync(run, db, db_path, fake, monkeypatch):
     from .support.corpus import copies, metapub_records
     from .support.eutils_env import env_for

@@ -104,7 +104,8 @@ class Round:
         for name, text in (("job output", self.job_output), ("job log", self.job_log),
                            ("server output", self.serve_output)):
             if "Traceback" in text or "database is locked" in text:
-                found.append(f"{name}: {text[text.find('Traceback'):][:800]}")
+                block = text[text.find("Traceback"):][:4000]
+                found.append(f"{name}: ... {block[-700:]}")  # the end of a traceback says what went wrong
         if self.read_errors:
             found.append(f"{len(self.read_errors)} page reads failed: {self.read_errors[:3]}")
         return found

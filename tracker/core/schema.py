@@ -571,16 +571,29 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     handle.add_column(name, column_type)
         for index in table.indexes:
             handle.create_index(index, if_not_exists=True)
-    db.create_view(PAPER_SEARCH_SOURCE, PAPER_SEARCH_SOURCE_SQL, replace=True)
+    _ensure_view(db, PAPER_SEARCH_SOURCE, PAPER_SEARCH_SOURCE_SQL)
     search_sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [PAPER_SEARCH]).fetchone()
     if search_sql is None or "content =" not in search_sql[0]:
         _create_paper_search(db, rebuild=search_sql is not None)
     if not db[CLAIMS_FTS["table"]].detect_fts():
         db[CLAIMS_FTS["table"]].enable_fts(CLAIMS_FTS["columns"], create_triggers=True,
                                            tokenize=CLAIMS_FTS["tokenize"])
-    for name, sql in VIEWS.items():  # re-created, so a changed definition takes effect at once
-        db.create_view(name, sql, replace=True)
+    for name, sql in VIEWS.items():  # re-created when changed, so a new definition takes effect at once
+        _ensure_view(db, name, sql)
     _upgrade_stored_values(db)
+
+
+def _ensure_view(db: sqlite_utils.Database, name: str, sql: str) -> None:
+    """Create the view, or replace it if its definition changed, in one transaction. An unchanged view
+    is left alone: every command opens the database, and a view dropped and created again on each
+    open would, between the two, be missing for a page being read (and took the write lock each time)."""
+    wanted = f"CREATE VIEW {name} AS {sql.strip()}"
+    stored = db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", [name]).fetchone()
+    if stored and stored[0] == wanted:
+        return
+    with db.atomic():
+        db.execute(f"DROP VIEW IF EXISTS {name}")
+        db.execute(wanted)
 
 
 # What `PRAGMA user_version` says of a database: which of the changes below its stored values have had.
