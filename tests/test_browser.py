@@ -64,8 +64,9 @@ def test_walk_decide_and_refuse_forgeries(workspace, browser):
         page.wait_for_load_state()
         assert page.url == server + f"/copy/claims/{CLAIM}"
         assert page.locator("h1").first.inner_text() == "Kratom has liver-protective (hepatoprotective) properties."
-        verdict = page.locator("p.verdict").inner_text()
-        assert verdict.startswith("Contradicted: contradicted by 7 human case series and case reports")
+        verdict = page.locator("section.verdict").inner_text()
+        assert verdict.startswith("Contradicted · certainty: ●○○○ very low")
+        assert "Contradicted by 7 human case series and case reports" in verdict
         assert page.locator("svg.chart").count() == 2
         decided_before = page.locator("table.evidence-decided tbody tr").count()
         assert decided_before == 8
@@ -129,3 +130,56 @@ def test_a_server_without_decide_refuses_a_decision(workspace, browser):
         assert response.status == 403
         assert "tracker serve --decide" in response.text()
     assert (db.read_bytes(), curation.read_bytes()) == before
+
+
+def test_every_page_says_its_verdicts_in_words(workspace, browser):
+    """Home, claim, article (with its scorecard), search and review, as a reader sees them: each
+    verdict with its certainty in words, counts that mean something, no slug, no server path."""
+    db, curation = workspace
+    with tracker_serve(db, "--decide", "--curation", str(curation)) as server:
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+
+        page.goto(server + "/")
+        claims = page.locator("ul.claims-list > li").all_inner_texts()
+        assert len(claims) > 20
+        for text in claims:
+            assert "certainty" in text or "Not yet decided" in text, text
+            assert " decided, " in text and " suggested, " in text and "candidate" in text, text
+        assert len({t.split("·")[-2] for t in claims}) > 5  # counts differ from claim to claim
+
+        page.goto(server + f"/copy/claims/{CLAIM}")
+        verdict = page.locator("section.verdict").inner_text()
+        assert verdict.startswith("Contradicted · certainty:") and "very low" in verdict
+        assert "Starts very low" in verdict and "No controlled study" in verdict
+        assert page.locator("p.crumbs").inner_text().split(" / ")[:2] == ["Home", "All tables"]
+        _shot(page, "claim-verdict")
+
+        page.goto(server + "/copy/articles/004_8b1ffd36f2c9c437")
+        text = page.locator("body").inner_text()
+        assert "Untitled" not in text and "db/articles" not in text and str(db.parent) not in text
+        assert "+liver-" not in text and "+adverse" not in text  # claims are named in words, not slugs
+        assert "denies: Kratom can cause adverse effects" in text  # a sentence that denies a claim says so
+        rows = page.locator("table.scorecard tbody tr").all_inner_texts()
+        assert rows[0].startswith("Main claim:")
+        assert all(("certainty" in r) or ("Not yet decided" in r) for r in rows)
+        assert any("agrees with the literature" in r or "goes against the literature" in r for r in rows)
+        _shot(page, "article-scorecard")
+
+        page.goto(server + "/-/tracker/search?q=hepatotoxic")
+        found = page.locator("body").inner_text()
+        assert "Supported · certainty ●○○○ very low" in found  # long-term liver injury, from one case report
+        page.goto(server + "/-/tracker/search?q=" + "x" * 10_000)
+        assert "Your query was longer than 200 characters" in page.locator("body").inner_text()
+
+        page.goto(server + "/-/tracker/review")
+        page.select_option("select[name=claim]", CLAIM)
+        page.click("form.filters button")
+        assert "claim=liver-protective" in page.url
+        headings = page.locator("h2.review-claim").all_inner_texts()
+        assert headings and all(h.startswith("Kratom has liver-protective") for h in headings)
+        page.locator("form.decide button.accept").first.click()  # accept the first suggestion
+        page.wait_for_load_state()
+        assert "decided=" in page.url and "claim=liver-protective" in page.url
+        assert page.locator("p.decided-now").is_visible() and page.locator("tr.just-decided").count() == 1
+        for shown in (page.locator("body").inner_text(),):
+            assert "is_seed" not in shown and "% sure" not in shown

@@ -1,8 +1,10 @@
 """The tracker's pages: verdicts, charts, search, the to-review list, deciding, and the pages in Datasette."""
 
 import csv
+import html
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import sqlite_utils
@@ -128,11 +130,36 @@ def test_search_widens_hepatotoxicity_to_the_liver_injury_papers(built):  # noqa
     assert search.search(db, "  ")["papers"] == []
 
 
-def test_review_lists_the_surest_suggestions_first(built):  # noqa: F811
-    page = pages.review_page(sqlite_utils.Database(built), limit=50)
-    confidences = [r["suggestion_confidence"] for r in page["rows"]]
-    assert confidences and confidences == sorted(confidences, reverse=True)
+def test_review_groups_by_claim_the_surest_suggestions_first(built):  # noqa: F811
+    db = sqlite_utils.Database(built)
+    page = pages.review_page(db, limit=50)
+    assert page["groups"] and sum(len(g["rows"]) for g in page["groups"]) == len(page["rows"])
+    assert len({g["claim_id"] for g in page["groups"]}) == len(page["groups"])  # each claim once on a page
+    for group in page["groups"]:
+        confidences = [r["suggestion_confidence"] for r in group["rows"]]
+        assert confidences == sorted(confidences, reverse=True)
     assert all(r["stance"] is None and r["suggested_stance"] for r in page["rows"]) and page["total"] >= len(page["rows"])
+    second = pages.review_page(db, limit=50, offset=50)
+    assert not {(r["claim_id"], r["pmid"]) for r in second["rows"]} & {(r["claim_id"], r["pmid"]) for r in page["rows"]}
+
+
+def test_review_filters_by_claim_suggestion_and_decision(built):  # noqa: F811
+    db = sqlite_utils.Database(built)
+    only = pages.review_page(db, claim="liver-protective", suggestion="contradicts")
+    assert only["rows"] and {(r["claim_id"], r["suggested_stance"]) for r in only["rows"]} == \
+        {("liver-protective", "contradicts")}
+    decided = pages.review_page(db, claim="liver-protective", state="decided")
+    assert decided["total"] == 8 and all(r["stance"] for r in decided["rows"])
+    # The pair decided a moment ago stays on the undecided list, so the reader lands back on it.
+    pair = (decided["rows"][0]["claim_id"], decided["rows"][0]["pmid"])
+    undecided = pages.review_page(db, claim="liver-protective")
+    back = pages.review_page(db, claim="liver-protective", just_decided=pair)
+    assert pair not in {(r["claim_id"], r["pmid"]) for r in undecided["rows"]}
+    assert pair in {(r["claim_id"], r["pmid"]) for r in back["rows"]} and back["total"] == undecided["total"] + 1
+    html_page = get(built, "/-/tracker/review?claim=liver-protective&state=decided&decided="
+                    f"{pair[0]}:{pair[1]}:contradicts").text
+    assert 'class="just-decided"' in html_page and 'role="status"' in html_page
+    assert '<option value="liver-protective" selected>' in html_page
 
 
 # ---- deciding ----
@@ -290,9 +317,9 @@ def test_report_for_an_article_starts_with_its_scorecard(built, tmp_path):  # no
                                       "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert text.startswith("# Untitled article: Kratom Effects on Liver: What Research Says: its claims against")  # index.yml
+    assert text.startswith("# Kratom Effects on Liver: What Research Says: its claims against")  # index.yml
     assert re.search(r"\| Kratom has liver-protective \(hepatoprotective\) properties\. \(`liver-protective`\) "
-                     r"\| Contradicted \| contradicted by 7 human", text)
+                     r"\| asserts it \| Contradicted \| ●○○○ very low \| starts very low", text)
     scorecard = text[text.index("## Scorecard"):text.index("## The claims, one by one")]
     rows = [line for line in scorecard.splitlines() if line.startswith("| ") and "`" in line]
     sections = [line for line in text.splitlines() if line.startswith("## ")][2:]
@@ -300,3 +327,56 @@ def test_report_for_an_article_starts_with_its_scorecard(built, tmp_path):  # no
     missing = tmp_path / "missing.md"
     result = CliRunner().invoke(cli, ["--db", str(built), "export", "report", "--article", "nope", "-o", str(missing)])
     assert result.exit_code != 0 and "no article 'nope'" in result.output and not missing.exists()
+
+
+# ---- search people can rely on ----
+
+def _papers_found(page: str) -> set[str]:
+    return set(re.findall(r'href="/tracker/papers/(\d+)"', page))
+
+
+def test_search_matches_word_forms_alike(built):  # noqa: F811
+    db = sqlite_utils.Database(built)
+    short, long = search.search(db, "hepatotoxic"), search.search(db, "hepatotoxicity")
+    assert short["paper_total"] == long["paper_total"] > 1
+    assert {p["pmid"] for p in short["papers"]} == {p["pmid"] for p in long["papers"]}
+    assert _papers_found(get(built, "/-/tracker/search?q=hepatotoxic").text) == \
+        _papers_found(get(built, "/-/tracker/search?q=hepatotoxicity").text)
+
+
+@pytest.mark.parametrize("query", ["_", "%", "'", "(", "%_", "x" * 10_000, "liver " * 2_000])
+def test_search_takes_any_text_literally_and_says_what_it_did(built, query):  # noqa: F811
+    response = get(built, "/-/tracker/search?q=" + quote(query))
+    assert response.status_code == 200
+    page = response.text
+    if len(query) > 200:
+        assert "Your query was longer than 200 characters" in page
+    else:
+        assert "holds no word to search for" in page
+        assert "No paper." in page and "No article." in page  # a wildcard character matched nothing
+
+
+def test_short_terms_match_whole_words_only(built):  # noqa: F811
+    found = search.search(sqlite_utils.Database(built), "ALT")
+    assert "alt" in found["terms"]
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in found["terms"]) + r")\b", re.I)
+    assert found["articles"] and all(pattern.search(a["example"].strip("…")) for a in found["articles"])
+    # "Always consult ... alternative remedies" holds 'alt' only inside words
+    assert "002_bfa00cc071a4ea70" not in {a["id"] for a in found["articles"]}
+
+
+def test_search_results_carry_each_claims_verdict_and_word_bounded_snippets(built):  # noqa: F811
+    page = get(built, "/-/tracker/search?q=liver").text
+    claims = page[page.index("<h2>Claims"):page.index("<h2>Papers")]
+    assert "Contradicted" in claims and "certainty" in claims and "very low" in claims
+    sentences = [" ".join(r[0].split()) for r in sqlite_utils.Database(built).execute(
+        "SELECT text FROM article_sentences WHERE is_current = 1")]
+    examples = [html.unescape(e) for e in re.findall(r"e\.g\. “(.*?)”", page)]
+    assert examples
+    for example in examples:
+        core = example.strip("…")
+        source = next(s for s in sentences if core in s)
+        at = source.index(core)
+        before, after = source[at - 1:at], source[at + len(core):at + len(core) + 1]
+        assert not (before.isalnum() and example.startswith("…")), example  # starts at a word
+        assert not (after.isalnum() and example.endswith("…")), example  # ends at a word

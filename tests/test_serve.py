@@ -1,5 +1,6 @@
 """Datasette pages, through Datasette's own ASGI client, on a database built the way scripts/run builds it."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,18 +68,20 @@ def test_serve_arguments_name_the_metadata_for_the_database(tmp_path):
     assert "sql_time_limit_ms" in args
 
 
-def test_atom_feed_of_new_links(built):
-    from lxml import etree
+def test_atom_feed_of_new_links_reads_in_a_feed_reader_and_links_to_claim_pages(built):
+    import feedparser
 
     response = get(built, "/tracker/new_links.atom")
     assert response.status_code == 200
-    feed = etree.fromstring(response.content)
-    ns = {"a": "http://www.w3.org/2005/Atom"}
-    entries = feed.findall("a:entry", ns)
-    assert entries
-    first = entries[0]
-    assert first.findtext("a:id", namespaces=ns).startswith("tag:kratom-claims-tracker:")
-    assert first.find("a:link", ns).get("href").startswith("https://pubmed.ncbi.nlm.nih.gov/")
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10" and feed.entries
+    first = feed.entries[0]
+    assert first.id.startswith("tag:kratom-claims-tracker:")
+    assert first.title.startswith('Newly linked to "') and "[" not in first.title  # words, not a claim id
+    assert re.match(r"http://localhost/tracker/claims/[a-z0-9-]+#pmid-[0-9]+$", first.link), first.link
+    assert "https://pubmed.ncbi.nlm.nih.gov/" in first.summary  # the paper itself is one click away
 
 
 def test_evidence_per_year_for_a_claim(built):
@@ -93,7 +96,10 @@ def test_claim_page_shows_article_quotes_and_the_evidence_table(built):
     page = get(built, "/tracker/claims/liver-protective").text
     assert "Kratom has liver-protective (hepatoprotective) properties." in page
     assert "<mark>It has liver-protective properties but requires careful use" in page
-    assert '<p class="verdict bad"><span class="label">Contradicted</span>: contradicted by 7 human case series and case reports and 1 narrative review; no supporting study' in page
+    assert '<p class="grade"><span class="label">Contradicted</span> · <span class="certainty">certainty: ' in page
+    assert "Contradicted by 7 human case series and case reports and 1 narrative review; no supporting study" in page
+    assert "<li>Starts very low: the strongest decided evidence is 2 human case series, of 8 decided papers</li>" in page
+    assert "<strong>8 decided, 1 suggested, 9 candidates</strong>" in page
     assert "no supporting study" in page
     assert "https://pubmed.ncbi.nlm.nih.gov/34055525/" in page and "contradicts" in page
     assert "https://doi.org/10.7759/cureus.14679" in page
@@ -150,6 +156,7 @@ def test_feeds_of_a_fresh_install_are_valid_empty_atom(tmp_path):
     for feed in ("digest", "new_links"):
         response = get(fresh, f"/tracker/{feed}.atom")
         assert response.status_code == 200, (feed, response.text[:300])
+        assert response.headers["content-type"].startswith("application/atom+xml")
         root = etree.fromstring(response.content)
         assert root.tag == "{http://www.w3.org/2005/Atom}feed" and root.findall("a:entry", ns) == []
         assert root.findtext("a:updated", namespaces=ns) and root.findtext("a:title", namespaces=ns)

@@ -83,6 +83,10 @@ class Catalog:
     categories: list[Category]
 
 
+# What a claim is about: people (effects, risks, use) or mechanism (how kratom acts: receptors, alkaloids).
+ABOUT = ("people", "mechanism")
+
+
 @dataclass
 class Claim:
     id: str
@@ -100,6 +104,7 @@ class Claim:
     # What every paper bearing on a claim of the catalog names (kratom or its alkaloids): `subject:`.
     subject: list[str] = field(default_factory=list)
     subject_pattern: re.Pattern | None = field(default=None, repr=False)
+    about: str = "people"  # or "mechanism": what the claim is about, for its verdict's indirectness
 
     def row(self) -> dict:
         import json
@@ -114,6 +119,7 @@ class Claim:
             "opposite_rules": json.dumps(self.opposite, ensure_ascii=False),
             "topic": json.dumps(self.topic, ensure_ascii=False),
             "subject": json.dumps(self.subject, ensure_ascii=False),
+            "about": self.about,
             "findings": json.dumps([{"stance": f.stance, "says": f.says, "when": f.when} for f in self.findings],
                                    ensure_ascii=False),
         }
@@ -276,6 +282,9 @@ def make_claim(entry, where: str, origin: str, terms: dict[str, list[str]] | Non
     for name, rules in (("match", match), ("opposite", opposite)):
         if not _is_rules(rules):
             raise InputError(f"{where}: '{name}' must be a list of rules, each a list of term groups")
+    about = str(entry.get("about") or "people").strip()
+    if about not in ABOUT:
+        raise InputError(f"{where}: 'about' must be one of {', '.join(ABOUT)}, not {about!r}")
     topic = entry.get("topic") or []
     if not isinstance(topic, list) or not all(isinstance(t, str) and t.strip() for t in topic):
         raise InputError(f"{where}: 'topic' must be a list of terms")
@@ -289,6 +298,7 @@ def make_claim(entry, where: str, origin: str, terms: dict[str, list[str]] | Non
         opposite=expand_terms(opposite, terms or {}, where),
         topic=[" ".join(t.split()) for t in topic],
         subject=list(subject or []),
+        about=about,
     )
     try:
         claim.rules = compile_rules(claim.match)

@@ -9,6 +9,7 @@ from ..claims.propose import proposals
 from ..claims.store import claim_listing, load_claims, unmatched_sentences
 from ..core import paths
 from ..link.summary import claim_summaries, summary_line
+from ..link.verdict import claim_verdicts, verdicts_table
 from .common import all_option, open_database, project_file_argument
 
 
@@ -88,4 +89,15 @@ def claims_summary(ctx, show_all):
         click.echo(summary_line(row))
 
 
-COMMANDS = (claims,)
+@click.command("verdicts")
+@all_option
+@click.pass_context
+def verdicts(ctx, show_all):
+    """Each claim's verdict as a Markdown table: its direction (supported, contradicted, mixed or not yet
+    decided, from people's decisions only), the certainty of the evidence (high, moderate, low or very
+    low, after GRADE) and why, step by step. An undecided claim shows what the suggestions lean to, as a
+    suggestion."""
+    click.echo(verdicts_table(claim_verdicts(open_database(ctx), include_retired=show_all)), nl=False)
+
+
+COMMANDS = (claims, verdicts)

@@ -19,7 +19,20 @@ from ..core.errors import TrackerError
 
 
 class TrackerGroup(click.Group):
-    """Turns the project's own errors into one clear line and a meaningful exit code."""
+    """Turns the project's own errors into one clear line and a meaningful exit code; takes --db
+    after the command too (`tracker serve --db X` as `tracker --db X serve`)."""
+
+    def parse_args(self, ctx, args):
+        args, moved, at = list(args), [], 0
+        while at < len(args) and args[at] != "--":
+            if args[at] == "--db" and at + 1 < len(args):
+                moved += args[at:at + 2]
+                del args[at:at + 2]
+            elif args[at].startswith("--db="):
+                moved.append(args.pop(at))
+            else:
+                at += 1
+        return super().parse_args(ctx, moved + args)
 
     def invoke(self, ctx):
         try:

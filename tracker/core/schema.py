@@ -309,6 +309,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         findings      text         Kinds of result that support or contradict the claim (JSON), for suggestions
         opposite_rules text        JSON list of rules recognising a sentence that asserts the opposite
         subject       text         What every paper bearing on the claim names: the catalog's words for kratom and its alkaloids (JSON list)
+        about         text         What the claim is about: people (its verdict rates animal and in-vitro work down as indirect) or mechanism (how kratom acts, which laboratory work answers directly)
     """, indexes=[["category"], ["status"]]),
     _table("claim_categories", "name", """
         name         text
@@ -486,7 +487,7 @@ def _in(values) -> str:
 # Every link with its paper, evidence level, flags and the person's stance; plus decisions about
 # pairs the linker did not propose (method "curated").
 CLAIM_EVIDENCE = """
-SELECT l.claim_id, c.statement AS claim, c.category, c.status AS claim_status, l.pmid, p.title, p.journal,
+SELECT l.claim_id, c.statement AS claim, c.category, c.about AS claim_about, c.status AS claim_status, l.pmid, p.title, p.journal,
        p.pub_year, p.pub_date, p.doi, l.rank, l.score, l.methods, l.rationale, l.rationale_field,
        coalesce(e.level, l.evidence_level) AS evidence_level, e.basis AS evidence_basis,
        p.retracted, p.has_erratum, p.is_seed, cur.stance, cur.note AS stance_note, cur.reviewer,
@@ -500,7 +501,7 @@ LEFT JOIN paper_evidence e ON e.pmid = l.pmid
 LEFT JOIN curation cur ON cur.claim_id = l.claim_id AND cur.pmid = l.pmid
 LEFT JOIN suggestions s ON s.claim_id = l.claim_id AND s.pmid = l.pmid AND cur.stance IS NULL
 UNION ALL
-SELECT cur.claim_id, c.statement, c.category, c.status, cur.pmid, p.title, p.journal, p.pub_year, p.pub_date,
+SELECT cur.claim_id, c.statement, c.category, c.about, c.status, cur.pmid, p.title, p.journal, p.pub_year, p.pub_date,
        p.doi, NULL, NULL, '["curated"]', NULL, NULL, e.level, e.basis, p.retracted, p.has_erratum, p.is_seed,
        cur.stance, cur.note, cur.reviewer, cur.date, cur.conflict, NULL, 1, NULL, 'decided by a person', NULL,
        NULL, NULL, NULL, NULL, NULL

@@ -15,7 +15,7 @@ import sqlite_utils
 from ..articles.store import article_name
 from ..core.errors import InputError
 from ..core.vocabulary import STANCE_RANK
-from ..link.verdict import article_scorecard
+from ..link.verdict import article_scorecard, claim_evidence, grade
 from .formats import markdown_text
 from .tables import Filters, claim_conditions, link_rows
 
@@ -77,6 +77,10 @@ def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
         handle.write(f"\n## {markdown_text(claim['statement'])}\n\n")
         handle.write(f"`{claim['claim_id']}` · {claim['category']}"
                      + (" · retired from the catalog" if claim["status"] != "active" else "") + "\n\n")
+        graded = grade(claim_evidence(db, claim["claim_id"]))
+        handle.write(f"**Verdict:** {graded.direction_label}" + (
+            f"; certainty {graded.scale}. Why: {markdown_text('; '.join(graded.reasons))}." if graded.certainty
+            else (f" ({markdown_text(graded.lean)}: a suggestion, not a verdict)." if graded.lean else ".")) + "\n\n")
         flags = [label for name, label in FLAGS if claim[name]]
         handle.write("**Verdict flags:** " + ("; ".join(flags) if flags else "none") + "\n\n")
         handle.write(
@@ -109,15 +113,16 @@ def _write_scorecard(db: sqlite_utils.Database, article_id: str, handle: TextIO)
                  + (f" · added {article['first_added'][:10]}" if article.get("first_added") else "") + "\n\n")
     scorecard = article_scorecard(db, article_id)
     total = len(scorecard["claims"])
-    tally = "; ".join(f"{n} {label.lower()}" for label, n, _ in scorecard["tally"])
+    tally = "; ".join(f"{n} {label}" for label, n, _ in scorecard["tally"])
     handle.write(f"## Scorecard\n\n{total} claim{'s' if total != 1 else ''}" + (f": {tally}." if tally else ".") + "\n\n")
     if total:
-        handle.write("| Claim | Verdict | Basis |\n| --- | --- | --- |\n")
+        handle.write("| Claim | The article | Direction | Certainty | Why |\n| --- | --- | --- | --- | --- |\n")
         for claim in scorecard["claims"]:
-            verdict = claim["verdict"]
-            basis = verdict.basis + (f"; {verdict.pending}" if verdict.pending else "")
-            handle.write(f"| {markdown_text(claim['statement'])} (`{claim['claim_id']}`) | {verdict.label} | "
-                         f"{markdown_text(basis)} |\n")
+            verdict, graded = claim["verdict"], claim["verdict"].grade
+            why = "; ".join(graded.reasons) if graded.certainty else graded.lean
+            handle.write(f"| {'**Main claim:** ' if claim['main'] else ''}{markdown_text(claim['statement'])} "
+                         f"(`{claim['claim_id']}`) | {'**denies it**' if claim['denies'] else 'asserts it'} | "
+                         f"{graded.direction_label} | {graded.scale} | {markdown_text(why or verdict.basis)} |\n")
         handle.write("\nVerdicts rest on stances a person decided (db/curation.csv); the papers awaiting a decision "
                      "are counted apart.\n\n## The claims, one by one\n\n")
     return {claim["claim_id"] for claim in scorecard["claims"]}

@@ -17,6 +17,7 @@ import sqlite_utils
 from ..core.errors import TrackerError
 from ..core.urls import doi_url, pubmed_url
 from ..core.vocabulary import LEVELS, STANCES
+from ..link.verdict import evidence_counts, grade
 from ..papers.store import mesh_descriptors
 
 UNDECIDED = "undecided"
@@ -89,6 +90,13 @@ CLAIM_COLUMNS = _columns("""
     statement                   text   The claim's statement.
     category                    text   The claim's category.
     status                      text   active, or retired when it left db/claims.yml (kept with its links).
+    direction                   text   Which way the decided evidence points: supported, contradicted, mixed, or undecided (from people's decisions only; retracted papers never count).
+    certainty                   text   How much the decided evidence can bear, after GRADE: high, moderate, low or very low; empty while undecided.
+    certainty_reasons           list   Each step of the certainty: where it started (the strongest decided design), each rating down (inconsistency, indirectness, imprecision), retracted papers set aside.
+    suggestion_lean             text   For an undecided claim: what the tracker's suggestions lean to, said as a suggestion, not a verdict.
+    decided                     int    Papers a person decided on (any stance).
+    suggested                   int    Undecided papers on the claim's topic the tracker suggests support or contradict it.
+    candidates                  int    Every paper linked to the claim or decided about.
     articles                    int    Articles whose current text makes the claim.
     mentions                    int    Sentences of those articles matched to the claim.
     papers                      int    Papers linked to the claim or decided about.
@@ -291,8 +299,15 @@ def claim_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
                s.supported_only_preclinical, s.relies_on_retracted, s.no_evidence, c.pubmed_query
         FROM claim_summary s JOIN claims c ON c.id = s.claim_id"""
     sql = f"SELECT * FROM ({sql}) {_where(conditions)} ORDER BY claim_id"
+    evidence: dict[str, list[dict]] = {}
+    for link in db.query("SELECT * FROM claim_evidence"):
+        evidence.setdefault(link["claim_id"], []).append(link)
     for row in db.query(sql, params):
         row["status"] = row.pop("claim_status")
+        rows = evidence.get(row["claim_id"], [])
+        graded = grade(rows)
+        row.update(direction=graded.direction, certainty=graded.certainty, certainty_reasons=graded.reasons,
+                   suggestion_lean=graded.lean or None, **evidence_counts(rows))
         yield row
 
 

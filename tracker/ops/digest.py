@@ -18,6 +18,7 @@ from ..core.clock import utc_now
 from ..core.files import open_output
 from ..core.urls import pubmed_url
 from ..export.formats import markdown_text
+from ..link.verdict import claim_evidence, grade
 
 SHOWN_PER_CLAIM = 10
 
@@ -66,7 +67,11 @@ def digest_markdown(db: sqlite_utils.Database, created_at: str, since: str | Non
     if not items:
         lines += ["", "Nothing new."]
     for claim_id in sorted({i["claim_id"] for i in items}):
-        lines += ["", f"## {markdown_text(statements.get(claim_id, claim_id))}", "", f"`{claim_id}`", ""]
+        graded = grade(claim_evidence(db, claim_id))
+        verdict = (f"{graded.direction_label}, certainty {graded.scale}" if graded.certainty
+                   else graded.direction_label + (f" ({graded.lean}: a suggestion, not a verdict)" if graded.lean else ""))
+        lines += ["", f"## {markdown_text(statements.get(claim_id, claim_id))}", "",
+                  f"`{claim_id}` · verdict now: {markdown_text(verdict)}", ""]
         for item in (i for i in retracted if i["claim_id"] == claim_id):
             stance = f", judged: {item['stance']}" if item["stance"] else ""
             lines.append(f"- **Retracted**: [{item['pmid']}]({pubmed_url(item['pmid'])}) "

@@ -15,7 +15,15 @@ import sqlite_utils
 
 from ..articles.store import article_name
 from ..core.vocabulary import HUMAN, PRECLINICAL, STANCE_RANK
-from ..link.verdict import LEVEL_WORDS, article_scorecard, claim_evidence, level_rank, verdict_of
+from ..link.verdict import (
+    LEVEL_WORDS,
+    article_scorecard,
+    claim_evidence,
+    counts_words,
+    evidence_counts,
+    level_rank,
+    verdict_of,
+)
 from . import charts
 
 _STOP = frozenset("""a an and are as at be by can for from has have in into is it its kratom kratom's may of on or
@@ -94,7 +102,7 @@ def claim_page(db: sqlite_utils.Database, claim_id: str) -> dict | None:
     suggested = sorted((r for r in waiting if r.get("relevant") != 0),
                        key=lambda r: (STANCE_RANK.get(r.get("suggested_stance"), 8), *_evidence_order(r)))
     others = sorted((r for r in waiting if r.get("relevant") == 0), key=lambda r: (r.get("rank") or 10**9, r["pmid"]))
-    verdict = verdict_of(evidence)
+    verdict = verdict_of(evidence, claim.get("about"))
     levels = charts.count_by(evidence, lambda r: r.get("evidence_level") or "unknown", order=level_rank)
     level_bars = [(LEVEL_WORDS[level][1], counts) for level, counts in levels]
     years = charts.years_filled(charts.count_by(evidence, lambda r: str(r["pub_year"]) if r.get("pub_year") else None))
@@ -102,6 +110,7 @@ def claim_page(db: sqlite_utils.Database, claim_id: str) -> dict | None:
     return {
         "claim": claim, "verdict": verdict, "decided": decided, "suggested": suggested, "others": others,
         "counts": {"papers": len(evidence), "decided": len(decided), "suggested": len(suggested), "others": len(others)},
+        "counts_words": counts_words(evidence_counts(evidence)),
         "levels_chart": charts.horizontal_bars(level_bars, chart_id="levels",
                                                title="Papers on this claim by evidence level and stance"),
         "years_chart": charts.vertical_bars(years, chart_id="years", title="Papers on this claim per year, by stance"),
@@ -236,6 +245,7 @@ def article_page(db: sqlite_utils.Database, article_id: str) -> dict | None:
             "ORDER BY m.sentence_id, m.rank", [article_id]):
         says = row["statement"] if row["polarity"] == "asserts" else "says the opposite of: " + row["statement"]
         mentions.setdefault(row["sentence_id"], []).append({"id": row["claim_id"], "statement": says,
+                                                            "short": shortened(row["statement"]),
                                                             "denies": row["polarity"] == "denies"})
     blocks: list[dict] = []
     for sentence in sentences:
@@ -252,11 +262,20 @@ def article_page(db: sqlite_utils.Database, article_id: str) -> dict | None:
     }
 
 
+def shortened(text: str, limit: int = 60) -> str:
+    """Text cut at a word boundary to about `limit` characters, with an ellipsis when cut."""
+    text = " ".join(text.split()).rstrip(".")
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
+
+
 # ---- the home page ----
 
 def home_page(db: sqlite_utils.Database) -> dict:
-    evidence = list(db.query("SELECT claim_id, pmid, stance, relevant, suggested_stance, evidence_level, pub_year, "
-                             "retracted FROM claim_evidence WHERE claim_status = 'active'"))
+    evidence = list(db.query("SELECT claim_id, claim_about, pmid, stance, relevant, suggested_stance, evidence_level, "
+                             "pub_year, retracted FROM claim_evidence WHERE claim_status = 'active'"))
     by_claim: dict[str, list[dict]] = {}
     for row in evidence:
         by_claim.setdefault(row["claim_id"], []).append(row)
@@ -264,6 +283,7 @@ def home_page(db: sqlite_utils.Database) -> dict:
     for claim in db.query("SELECT id, statement, category FROM claims WHERE status = 'active' ORDER BY category, id"):
         rows = by_claim.get(claim["id"], [])
         claims.append({**claim, "verdict": verdict_of(rows), "papers": len(rows),
+                       "counts_words": counts_words(evidence_counts(rows)),
                        "decided": sum(1 for r in rows if r["stance"]),
                        "human": sum(1 for r in rows if r["evidence_level"] in HUMAN and r.get("relevant") != 0),
                        "preclinical": sum(1 for r in rows if r["evidence_level"] in PRECLINICAL
@@ -296,11 +316,40 @@ def home_page(db: sqlite_utils.Database) -> dict:
 
 # ---- the to-review page ----
 
-def review_page(db: sqlite_utils.Database, limit: int = 50, offset: int = 0) -> dict:
-    """Undecided pairs on the claim's topic with a suggestion, the surest first, a page at a time."""
-    where = "stance IS NULL AND relevant = 1 AND suggested_stance IS NOT NULL AND claim_status = 'active'"
-    total = db.execute(f"SELECT count(*) FROM claim_evidence WHERE {where}").fetchone()[0]
-    rows = list(db.query(f"SELECT * FROM claim_evidence WHERE {where} "
-                         "ORDER BY suggestion_confidence DESC, claim_id, pmid LIMIT ? OFFSET ?", [limit, offset]))
-    return {"rows": rows, "total": total, "limit": limit, "offset": offset,
-            "next": offset + limit if offset + limit < total else None}
+REVIEW_STATES = {"undecided": "stance IS NULL", "decided": "stance IS NOT NULL", "all": "1"}
+
+
+def review_page(db: sqlite_utils.Database, limit: int = 50, offset: int = 0, claim: str | None = None,
+                suggestion: str | None = None, state: str = "undecided", just_decided: tuple | None = None) -> dict:
+    """Pairs of a claim and a paper on its topic that carry a suggestion, grouped by claim (the surest
+    suggestion first within each), a page at a time; filtered by claim, suggested stance and whether a
+    person decided. `just_decided` (claim, pmid): the pair decided a moment ago stays on the page, so
+    the reader lands back on it."""
+    state = state if state in REVIEW_STATES else "undecided"
+    where = ["relevant = 1", "claim_status = 'active'", REVIEW_STATES[state],
+             "(suggested_stance IS NOT NULL OR stance IS NOT NULL)"]
+    params: list = []
+    if claim:
+        where.append("claim_id = ?")
+        params.append(claim)
+    if suggestion in STANCE_RANK:
+        where.append("coalesce(suggested_stance, '') = ?")
+        params.append(suggestion)
+    condition = " AND ".join(where)
+    if just_decided:
+        condition = f"(({condition}) OR (claim_id = ? AND pmid = ?))"
+        params += [just_decided[0], just_decided[1]]
+    total = db.execute(f"SELECT count(*) FROM claim_evidence WHERE {condition}", params).fetchone()[0]
+    rows = list(db.query(f"SELECT * FROM claim_evidence WHERE {condition} "
+                         "ORDER BY claim, suggestion_confidence DESC, pmid LIMIT ? OFFSET ?", [*params, limit, offset]))
+    groups: list[dict] = []
+    for row in rows:
+        if not groups or groups[-1]["claim_id"] != row["claim_id"]:
+            groups.append({"claim_id": row["claim_id"], "claim": row["claim"], "rows": []})
+        groups[-1]["rows"].append(row)
+    claims = list(db.query("SELECT id, statement FROM claims WHERE status = 'active' ORDER BY statement"))
+    return {"rows": rows, "groups": groups, "total": total, "limit": limit, "offset": offset,
+            "next": offset + limit if offset + limit < total else None,
+            "previous": max(0, offset - limit) if offset else None,
+            "filters": {"claim": claim or "", "suggestion": suggestion or "", "state": state},
+            "claims": claims, "states": list(REVIEW_STATES), "stances": list(STANCE_RANK)}

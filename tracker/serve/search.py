@@ -15,19 +15,59 @@ import re
 import sqlite_utils
 
 from ..core.schema import PAPER_SEARCH
+from ..link.verdict import claim_evidence, verdict_of
 
 LIMIT = 100
+QUERY_LIMIT = 200  # characters of a query searched; a longer one is shortened, and the page says so
+SNIPPET = 160  # characters of an article sentence shown
+
+# Words: letters and digits, joined by an inner apostrophe or hyphen. Punctuation, '_' and '%' are
+# not words, so they are never searched for (nor act as LIKE's wildcards).
+_WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
+# Endings that make one word of "hepatotoxic" and "hepatotoxicity" when a query is matched to the
+# catalog's synonyms (the papers' full-text index stems with Porter's rules already).
+_ENDINGS = ("icities", "icity", "ities", "ity", "ically", "ical", "ic", "ations", "ation", "ness", "ing", "ed",
+            "es", "s")
 
 
 def _words(text: str) -> str:
-    return " ".join(re.findall(r"[\w'-]+", text.lower()))
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def _stem(word: str) -> str:
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 5:
+            return word[:-len(ending)]
+    return word
+
+
+def _stems(text: str) -> list[str]:
+    return [_stem(w) for w in _WORD.findall(text.lower())]
 
 
 def _term_matches(term: str, query: str) -> bool:
     term = term.strip().lower()
     if term.endswith("*"):
         return query.startswith(term[:-1]) and len(term) > 3
-    return _words(term) == query
+    return _stems(term) == _stems(query)
+
+
+def shorten_query(text: str, limit: int = QUERY_LIMIT) -> tuple[str, bool]:
+    """(the query to search, whether it was shortened): cut at a word boundary within `limit`."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text, False
+    return text[:limit].rsplit(" ", 1)[0] or text[:limit], True
+
+
+def _word_pattern(terms: list[str]) -> re.Pattern:
+    """Any of the terms as whole words: "ALT" is not in "Always" nor in "health"."""
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+                      + r")(?![^\W_])", re.IGNORECASE)
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def expand(db: sqlite_utils.Database, query: str) -> dict:
@@ -81,10 +121,39 @@ def search(db: sqlite_utils.Database, query: str, limit: int = LIMIT) -> dict:
             found.setdefault(row["pmid"], {**row, "why": "MeSH"})
     result["paper_total"] = len(found)
     result["papers"] = list(found.values())[:limit]
-    like = [f"%{t}%" for t in terms]
-    conditions = " OR ".join("lower(s.text) LIKE ?" for _ in like)
-    result["articles"] = list(db.query(
-        f"SELECT a.id, a.title, a.note, count(*) AS sentences, min(s.text) AS example FROM article_sentences s "
-        f"JOIN articles a ON a.id = s.article_id WHERE s.is_current = 1 AND ({conditions}) "
-        f"GROUP BY a.id ORDER BY sentences DESC, a.id", like))
+    like = [_like(t) for t in terms]
+    conditions = " OR ".join("lower(s.text) LIKE ? ESCAPE '\\'" for _ in like)
+    whole = _word_pattern(terms)
+    articles: dict[str, dict] = {}
+    for row in db.query(
+            f"SELECT a.id, a.title, a.note, s.text FROM article_sentences s JOIN articles a ON a.id = s.article_id "
+            f"WHERE s.is_current = 1 AND ({conditions}) ORDER BY a.id, s.position", like):
+        if whole.search(row["text"]):  # LIKE finds the candidates; whole words decide
+            article = articles.setdefault(row["id"], {"id": row["id"], "title": row["title"], "note": row["note"],
+                                                      "sentences": 0, "example": snippet(row["text"], whole)})
+            article["sentences"] += 1
+    result["articles"] = sorted(articles.values(), key=lambda a: (-a["sentences"], a["id"]))
+    _add_verdicts(db, result["claims"])
     return result
+
+
+def snippet(text: str, pattern: re.Pattern | None = None, limit: int = SNIPPET) -> str:
+    """Up to `limit` characters of `text` around its first match, cut at word boundaries, with
+    an ellipsis where it was cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    found = pattern.search(text) if pattern else None
+    start = max(0, (found.start() if found else 0) - limit // 3)
+    if start:
+        start = text.find(" ", start) + 1 or start
+    end = start + limit
+    if end < len(text):
+        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+    return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def _add_verdicts(db: sqlite_utils.Database, claims: list[dict]) -> None:
+    """Each claim found with its graded verdict, as the claim page shows it."""
+    for claim in claims:
+        claim["verdict"] = verdict_of(claim_evidence(db, claim["id"]))

@@ -1,8 +1,10 @@
-"""Datasette plugin: the Atom feeds stay valid when there is nothing in them yet.
+"""Datasette plugin: the Atom feeds, valid when empty, served as Atom, linking to the tracker's pages.
 
 datasette-atom takes the newest entry's date as the feed's `updated` and fails (HTTP 500) on a
 query with no rows, which is every feed of a fresh install. This renderer hands rows to
-datasette-atom and answers an empty query with an empty, valid feed dated now.
+datasette-atom and answers an empty query with an empty, valid feed dated now. Either way the
+feed goes out as application/atom+xml (datasette-atom says application/xml), and an entry link
+the query gives relative to its database ("claims/<id>") is made absolute against the request's URL.
 """
 
 from __future__ import annotations
@@ -20,10 +22,18 @@ def register_output_renderer():
     return {"extension": "atom", "render": render_feed, "can_render": datasette_atom.can_render_atom}
 
 
+ATOM = "application/atom+xml; charset=utf-8"
+
+
 def render_feed(datasette, request, sql, columns, rows, database, table, query_name, view_name, data):
     if rows:
-        return datasette_atom.render_atom(datasette, request, sql, columns, rows, database, table, query_name,
+        if "atom_link" in columns:  # a page of this database ("claims/<id>"), made absolute
+            base = f"{request.scheme}://{request.host}/{database}/"
+            rows = [{**dict(zip(columns, row)), "atom_link": base + row["atom_link"]}
+                    if not str(row["atom_link"] or "").startswith(("http://", "https://")) else row for row in rows]
+        made = datasette_atom.render_atom(datasette, request, sql, columns, rows, database, table, query_name,
                                           view_name, data)
+        return Response(made.body, status=made.status, content_type=ATOM)
     feed = FeedGenerator()
     feed.id(request.url)
     feed.link(href=request.url, rel="self")
@@ -33,4 +43,4 @@ def render_feed(datasette, request, sql, columns, rows, database, table, query_n
         queries = (datasette.metadata(database=database) or {}).get("queries") or {}
         title = (queries.get(query_name) or {}).get("title") or title
     feed.title(title)
-    return Response(feed.atom_str(pretty=True), content_type="application/xml; charset=utf-8", status=200)
+    return Response(feed.atom_str(pretty=True), content_type=ATOM, status=200)

@@ -155,10 +155,11 @@ async def search_page(datasette, request):
     db = await _tracker_database(datasette)
     if db is None:
         raise NotFound("No tracker database is served")
-    query = (request.args.get("q") or "").strip()[:200]
+    query, shortened = search.shorten_query(request.args.get("q") or "")
     result = await _run(db, search.search, query) if query else None
     return await _page(datasette, request, "tracker_search.html",
-                       {"query": query, "result": result, "tracker_db": db.name})
+                       {"query": query, "result": result, "tracker_db": db.name, "shortened": shortened,
+                        "limit": search.QUERY_LIMIT})
 
 
 async def review(datasette, request):
@@ -166,9 +167,13 @@ async def review(datasette, request):
     if db is None:
         raise NotFound("No tracker database is served")
     offset = request.args.get("offset") or "0"
-    data = await _run(db, pages.review_page, 50, int(offset) if offset.isdigit() else 0)
-    context = {"page": data, "tracker_db": db.name, "decided_now": request.args.get("decided"),
-               **_decide_context(datasette, request)}
+    decided_now = request.args.get("decided")
+    just = decided_now.split(":")[:2] if decided_now and decided_now.count(":") >= 2 else None
+    data = await _run(db, pages.review_page, 50, int(offset) if offset.isdigit() else 0,
+                      request.args.get("claim") or None, request.args.get("suggestion") or None,
+                      request.args.get("state") or "undecided",
+                      (just[0], int(just[1])) if just and just[1].isdigit() else None)
+    context = {"page": data, "tracker_db": db.name, "decided_now": decided_now, **_decide_context(datasette, request)}
     return await _page(datasette, request, "tracker_review.html", context)
 
 
