@@ -174,12 +174,14 @@ def test_every_page_says_its_verdicts_in_words(workspace, browser):
         page.goto(server + "/-/tracker/review")
         page.select_option("select[name=claim]", CLAIM)
         page.click("form.filters button")
-        assert "claim=liver-protective" in page.url
+        page.wait_for_url("**claim=liver-protective**")
+        page.wait_for_selector("h2.review-claim")
         headings = page.locator("h2.review-claim").all_inner_texts()
         assert headings and all(h.startswith("Kratom has liver-protective") for h in headings)
         page.locator("form.decide button.accept").first.click()  # accept the first suggestion
-        page.wait_for_load_state()
-        assert "decided=" in page.url and "claim=liver-protective" in page.url
+        page.wait_for_url("**decided=**")
+        page.wait_for_selector("p.decided-now")
+        assert "claim=liver-protective" in page.url
         assert page.locator("p.decided-now").is_visible() and page.locator("tr.just-decided").count() == 1
         for shown in (page.locator("body").inner_text(),):
             assert "is_seed" not in shown and "% sure" not in shown

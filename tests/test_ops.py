@@ -168,8 +168,8 @@ def test_digest_reports_new_links_and_retractions_once(run, job, fake, records, 
     feed = etree.fromstring(response.content)
     ns = {"a": "http://www.w3.org/2005/Atom"}
     titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
-    assert sum(t.startswith("Retracted: ") for t in titles) == claims
-    assert any(t.startswith("New: ") for t in titles)
+    assert sum(t.startswith('Retracted, linked to "') for t in titles) == claims
+    assert any(t.startswith('New for "') for t in titles)
 
 
 def test_status_and_check(run, job, fake, records, db_path):

@@ -78,7 +78,7 @@ LINK_COLUMNS = _columns("""
     relevant                    flag   1 when the paper is on the claim's topic, for or against; 0 for other candidates.
     relevance_basis             text   The claim's topic terms found in the paper, and where.
     suggested_stance            text   The tracker's suggestion where no one decided: {stances}. A suggestion, not a decision.
-    suggestion_confidence       float  How sure the suggestion is, 0 to 1.
+    suggestion_confidence       float  The suggesting method's score, 0 to 1, for ordering suggestions: not a calibrated probability (pages say a suggestion in words, with its reason).
     suggestion_reason           text   Why the tracker suggests it, in words.
     suggestion_sentence         text   The sentence of the paper the suggestion rests on.
     suggestion_method           text   What made the suggestion: catalog findings, the topic check, or the learned stance model (learned model (stance-lr-1:digest)).

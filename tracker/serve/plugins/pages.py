@@ -80,15 +80,26 @@ def extra_css_urls():
     return ["/-/tracker/style.css"]
 
 
+# Column headings in words on every table page (db/templates/_table.html); any other column is its
+# name with spaces for underscores.
+COLUMN_LABELS = {
+    "pmid": "PMID", "is_seed": "starter record", "pub_year": "year", "pub_date": "published", "doi": "DOI",
+    "pmcid": "PMC id", "claim_id": "claim", "in_last_run": "in the last linking", "content_hash": "content hash",
+    "record_source": "record from", "fts_score": "full-text score", "fts_rank": "full-text rank",
+    "suggested_stance": "suggestion", "suggestion_confidence": "suggestion score", "first_seen": "first stored",
+    "iso_abbreviation": "journal abbreviation", "claim_status": "claim status", "claim_about": "claim about",
+}
+
+
+def column_label(name: str) -> str:
+    return COLUMN_LABELS.get(name, name.replace("_", " "))
+
+
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     async def compute():
-        context = {}
-        if view_name == "index":
-            db = await _tracker_database(datasette)
-            if db is not None:
-                context = {"tracker_home": await _run(db, pages.home_page), "tracker_db": db.name}
-        elif view_name == "row" and table in ROW_PAGES and request is not None:
+        context = {"column_label": column_label}
+        if view_name == "row" and table in ROW_PAGES and request is not None:
             db = await _tracker_database(datasette, database)
             if db is not None:
                 key = request.url_vars.get("pks", "")
@@ -102,8 +113,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 else:
                     data = await _run(db, pages.article_page, key)
                 if data is not None:
-                    context = {"tracker_page": ROW_PAGES[table], "page": data, "tracker_db": db.name}
-        if context:
+                    context.update(tracker_page=ROW_PAGES[table], page=data, tracker_db=db.name)
+        if "page" in context:
             context.update(_decide_context(datasette, request))
             context["decided_now"] = request.args.get("decided") if request is not None else None
         return context
@@ -133,12 +144,27 @@ def _is_seed(row) -> bool:
 @hookimpl
 def register_routes():
     return [
+        (r"^/$", home),
         (r"^/-/tracker/style\.css$", style),
         (r"^/-/tracker/search$", search_page),
         (r"^/-/tracker/review$", review),
         (r"^/-/tracker/decide$", decide_view),
         (r"^/-/tracker/login$", login),
     ]
+
+
+async def home(datasette, request, send):
+    """The home page: the claims and their verdicts. Datasette's own index (which reads every table's
+    columns, keys and counts to list them) only where no tracker database is served."""
+    db = await _tracker_database(datasette)
+    if db is None:
+        from datasette.views.index import IndexView
+
+        return await IndexView.as_view(datasette)(request, send)
+    context = {"tracker_home": await _run(db, pages.home_page), "tracker_db": db.name, "databases": [],
+               "metadata": datasette.metadata(), **_decide_context(datasette, request),
+               "decided_now": request.args.get("decided")}
+    return await _page(datasette, request, "index.html", context)
 
 
 async def style():
