@@ -45,11 +45,11 @@ def _stems(text: str) -> list[str]:
     return [_stem(w) for w in _WORD.findall(text.lower())]
 
 
-def _term_matches(term: str, query: str) -> bool:
+def _term_matches(term: str, query: str, query_stems: list[str]) -> bool:
     term = term.strip().lower()
     if term.endswith("*"):
         return query.startswith(term[:-1]) and len(term) > 3
-    return _stems(term) == _stems(query)
+    return _stems(term) == query_stems
 
 
 def shorten_query(text: str, limit: int = QUERY_LIMIT) -> tuple[str, bool]:
@@ -77,9 +77,10 @@ def expand(db: sqlite_utils.Database, query: str) -> dict:
     if not wanted:
         return {"terms": [], "synonyms": [], "mesh": []}
     synonyms: list[str] = []
+    stems = _stems(wanted)
     for row in db.query("SELECT synonyms FROM claims WHERE status = 'active'"):
         listed = [t for t in json.loads(row["synonyms"] or "[]") if isinstance(t, str)]
-        if any(_term_matches(t, wanted) for t in listed):  # synonyms only: a topic term names the field, not the thing
+        if any(_term_matches(t, wanted, stems) for t in listed):  # synonyms only: a topic term names the field, not the thing
             for synonym in json.loads(row["synonyms"] or "[]"):
                 word = _words(synonym)
                 if word and word not in terms and word not in synonyms and len(word) > 3:
