@@ -355,3 +355,11 @@ def test_a_folder_copy_of_the_articles(tmp_path, run, db):
     result = run("articles", "add", folder)
     assert result.exit_code == 0
     assert db["articles"].count == 5  # README.md and index.yml are not articles
+
+
+def test_an_article_without_a_title_is_named_in_words_never_by_a_path():
+    from tracker.articles.store import article_name
+
+    assert article_name({"id": "kratom-and-the_liver", "title": None, "note": None}) == "kratom and the liver"
+    assert article_name({"id": "x", "title": None, "note": "A clinic's answer; URL unknown"}) == "A clinic's answer"
+    assert article_name({"id": "x", "title": "Kratom and the liver", "note": "n"}) == "Kratom and the liver"

@@ -146,8 +146,10 @@ def article_id_of_source(db: sqlite_utils.Database, source: str) -> str | None:
 
 
 def article_name(row: dict) -> str:
-    """How a person recognises an article: its title, else what the catalog says of it, else its id."""
+    """How a person recognises an article: its title, else what the catalog says of it, else its
+    file name in words ("kratom-and-the-liver" reads "kratom and the liver")."""
     if row.get("title"):
         return row["title"]
     note = (row.get("note") or "").split(";")[0].strip()
-    return note or row.get("article_id") or row.get("id") or ""
+    name = row.get("article_id") or row.get("id") or ""
+    return note or " ".join(name.replace("_", " ").replace("-", " ").split())
