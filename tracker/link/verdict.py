@@ -89,7 +89,8 @@ class Grade:
 
     @property
     def summary(self) -> str:
-        """'Contradicted, low certainty' / 'Not yet decided (suggestions lean contradicted: 6 of 9 papers)'."""
+        """'Contradicted, low certainty' / 'Not yet decided (suggestions lean contradicted: 6 of 9 papers on
+        its topic, 1 the other way)'."""
         if self.certainty is None:
             return self.direction_label + (f" ({self.lean})" if self.lean else "")
         return f"{self.direction_label}, {self.certainty} certainty"
