@@ -115,3 +115,29 @@ def test_the_nightly_job_while_the_map_is_served_read_and_decided_on(tmp_path):
     # The decisions went to the served database's own file, started from what it held; not the checkout's.
     assert (REPO / "db" / "curation.csv").read_bytes() == repo_curation
     assert (tmp_path / "round" / "curation.csv").read_bytes().startswith(repo_curation.split(b"\n", 1)[0])
+
+
+def test_a_decision_the_database_cannot_take_leaves_the_curation_file_as_it_was(tmp_path, monkeypatch):
+    from tracker.serve import decide
+
+    path = tmp_path / "tracker.db"
+    db = open_db(path)
+    for command in (["claims", "load"], ["seed"]):
+        assert CliRunner().invoke(cli, ["--db", str(path), *command]).exit_code == 0
+    pmid = db.execute("SELECT pmid FROM papers LIMIT 1").fetchone()[0]
+    curation = tmp_path / "curation.csv"
+    curation.write_bytes((REPO / "db" / "curation.csv").read_bytes())
+    before = curation.read_bytes()
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(database, "BUSY_TRIES", 1)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the nightly job holding the write lock past the wait
+    try:
+        with pytest.raises(DatabaseBusy):
+            decide.record_decision(path, curation, "liver-protective", str(pmid), "mentions")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert curation.read_bytes() == before  # the page said "not recorded", and the file agrees
+    decide.record_decision(path, curation, "liver-protective", str(pmid), "mentions")  # once free, it is
+    assert curation.read_bytes().startswith(before) and curation.read_bytes() != before

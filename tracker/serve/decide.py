@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..core.database import connect
 from ..core.errors import InputError
+from ..core.files import open_output
 from ..core.ids import as_pmid
 from ..core.paths import curation_file
 from ..core.vocabulary import STANCES
@@ -101,10 +102,24 @@ def record_decision(db_path: str | Path, curation: str | Path | None, claim_id: 
                "date": today or datetime.date.today().isoformat()}
         curation = Path(curation) if curation else curation_file(db_path)
         with _LOCK, _folder_lock(curation.parent):
+            before = curation.read_bytes() if curation.exists() else None
             decisions = append_decision(curation, row)
-            return load_curation(db, decisions)
+            try:
+                return load_curation(db, decisions)
+            except BaseException:  # the page says the decision was not recorded: the file must agree
+                _put_back(curation, before)
+                raise
     finally:
         db.close()
+
+
+def _put_back(path: Path, content: bytes | None) -> None:
+    """The curation file as it was before a decision that could not be loaded."""
+    if content is None:
+        path.unlink(missing_ok=True)
+        return
+    with open_output(path, newline="") as handle:
+        handle.write(content.decode("utf-8"))
 
 
 class _folder_lock:
