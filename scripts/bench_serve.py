@@ -8,6 +8,7 @@ as a ratio of the plain `/<db>/papers` table page's (and, for reference, of that
 facets). Target: every page of the tracker at most 2x the papers table page.
 
     scripts/bench serve [--papers 10000] [--small 1000] [--requests 200] [--concurrency 10]
+    scripts/bench serve --against REV [--papers 10000] [--rounds 25]   # this tree against revision REV
 
 Also measured: the papers table and its full-text search beside the same pages without facets, and
 the home and database pages beside themselves on a database of --small papers, in the same run.
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -60,13 +63,14 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def serve(path: Path):
+def serve(path: Path, code: Path = ROOT):
+    """`tracker serve` on `path`, run from the source tree `code`; (process, base URL) once it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(path), "serve", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+        cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
     )
     root = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -82,10 +86,10 @@ def serve(path: Path):
 
 
 def tracker_pages(path: Path, root: str) -> dict:
-    from tracker.core.database import open_db
+    import sqlite3
 
     base = f"{root}/{path.stem}"
-    db = open_db(path)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # read only: a served copy stays as its server left it
     paper = db.execute("SELECT pmid FROM claim_papers WHERE claim_id = 'liver-protective' ORDER BY rank LIMIT 1").fetchone()[0]
     article = db.execute("SELECT id FROM articles ORDER BY id DESC LIMIT 1").fetchone()[0]
     db.close()
@@ -125,13 +129,65 @@ def measure(path: Path, requests: int, concurrency: int) -> dict:
     return {name: (statistics.median(values), percentile(values, 0.95)) for name, values in latencies.items()}
 
 
+AB_PAGES = ("home page", "claim page (liver-protective)", "search (hepatotoxicity)", "to review", BASELINE)
+
+
+def compare_with(revision: str, path: Path, rounds: int, per_round: int, concurrency: int) -> None:
+    """Serve copies of the database from the code of `revision` (a temporary git worktree) and from this
+    tree at once, alternating the two in every round (and which goes first), and print p95 before and
+    after for the main pages: a comparison both sides of which see the same machine."""
+    with tempfile.TemporaryDirectory(prefix="bench-serve-ab-") as work:
+        tree = Path(work) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), revision], cwd=ROOT, check=True,
+                       capture_output=True)
+        servers = []
+        try:
+            roots = {}
+            for side, code in (("before", tree), ("after", ROOT)):
+                (Path(work) / side).mkdir()
+                copy = Path(work) / side / path.name  # the same name: the same page addresses
+                shutil.copy(path, copy)
+                server, root = serve(copy, code)
+                servers.append(server)
+                roots[side] = (root, tracker_pages(copy, root))
+            latencies = {(side, page): [] for side in roots for page in AB_PAGES}
+            with ThreadPoolExecutor(concurrency) as pool:
+                for side, (_, pages) in roots.items():  # warm up
+                    for page in AB_PAGES:
+                        list(pool.map(timed_get, [pages[page]] * 3))
+                for number in range(rounds):
+                    for page in AB_PAGES:
+                        for side in (("before", "after") if number % 2 == 0 else ("after", "before")):
+                            url = roots[side][1][page]
+                            latencies[(side, page)].extend(pool.map(timed_get, [url] * per_round))
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=10)
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    print(f"\n{revision} (before) against this tree (after), served at once; {rounds} rounds of {per_round} "
+          f"requests a page, {concurrency} clients, the order alternating each round\n")
+    print("| page | p95 ms before | p95 ms after | after / before | after / papers table page |")
+    print("|---|---:|---:|---:|---:|")
+    base = percentile(latencies[("after", BASELINE)], 0.95)
+    for page in AB_PAGES:
+        before, after = (percentile(latencies[(side, page)], 0.95) for side in ("before", "after"))
+        print(f"| {page} | {before * 1000:.0f} | {after * 1000:.0f} | {after / before:.2f} | {after / base:.2f} |")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", "--size", dest="papers", type=int, default=10000)
     parser.add_argument("--small", type=int, default=1000, help="the size the home and database pages are compared with")
     parser.add_argument("--requests", type=int, default=200, help="requests per page")
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--against", metavar="REV", help="instead: serve the code of git revision REV and this "
+                        "tree at once on copies of the --papers database, and compare them page by page")
+    parser.add_argument("--rounds", type=int, default=25, help="with --against: rounds of 20 requests a page")
     args = parser.parse_args(argv)
+    if args.against:
+        compare_with(args.against, prepare(args.papers), args.rounds, 20, args.concurrency)
+        return 0
     small_path, path = prepare(args.small), prepare(args.papers)
     small = measure(small_path, args.requests, args.concurrency)
     large = measure(path, args.requests, args.concurrency)

@@ -42,13 +42,18 @@ LINK_TABLES = ("claim_evidence", "claim_papers")
 
 
 async def _tracker_database(datasette, name: str | None = None):
-    """The served database that holds the tracker's tables (the named one, or the first)."""
+    """The served database that holds the tracker's tables (the named one, or the first). Found once
+    per server: asking each request cost two round trips to the database's thread."""
+    known = getattr(datasette, "tracker_database_name", None)
+    if known is not None and known in datasette.databases and (name is None or name == known):
+        return datasette.get_database(known)
     names = [name] if name else list(datasette.databases)
     for candidate in names:
         if candidate not in datasette.databases or candidate.startswith("_"):
             continue
         db = datasette.get_database(candidate)
         if await db.table_exists("claims") and "claim_evidence" in await db.view_names():
+            datasette.tracker_database_name = candidate
             return db
     return None
 
