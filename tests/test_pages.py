@@ -380,3 +380,17 @@ def test_search_results_carry_each_claims_verdict_and_word_bounded_snippets(buil
         before, after = source[at - 1:at], source[at + len(core):at + len(core) + 1]
         assert not (before.isalnum() and example.startswith("…")), example  # starts at a word
         assert not (after.isalnum() and example.endswith("…")), example  # ends at a word
+
+
+def test_search_sees_the_mesh_headings_of_papers_loaded_while_it_was_serving(tmp_path, records):
+    from tracker.core.database import open_db
+    from tracker.papers.load import load_file
+
+    from .support.corpus import as_document
+
+    db = open_db(tmp_path / "tracker.db")
+    assert search.expand(db, "liver")["mesh"] == []  # nothing loaded yet: no heading to widen to
+    path = tmp_path / "records.xml"
+    path.write_bytes(as_document(records))
+    load_file(db, path)
+    assert "Liver Diseases" in search.expand(db, "liver")["mesh"]  # the kept list was renewed
