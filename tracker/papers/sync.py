@@ -31,8 +31,8 @@ from .store import save_records
 ESEARCH_CAP = 9999
 OVERLAP_DAYS = 3
 FETCH_BATCH = 200
-log = logging.getLogger("tracker.sync")
 EARLIEST = date(1781, 1, 1)  # PubMed's oldest records are from 1781
+log = logging.getLogger("tracker.sync")
 
 
 @dataclass
@@ -102,7 +102,7 @@ def close_interrupted_runs(db: sqlite_utils.Database) -> int:
     with db.atomic():
         return db.execute(
             "UPDATE sync_runs SET status = 'failed', error = coalesce(error, 'interrupted: the process ended before "
-            "it recorded its end (the next run fetched what was missing)') WHERE status = 'running'").rowcount
+            "it recorded its end (a later sync fetches what it missed)') WHERE status = 'running'").rowcount
 
 
 def last_success(db: sqlite_utils.Database, search: str) -> dict | None:
