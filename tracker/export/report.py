@@ -79,7 +79,7 @@ def write_report(db: sqlite_utils.Database, filters: Filters, handle: TextIO,
                      + (" · retired from the catalog" if claim["status"] != "active" else "") + "\n\n")
         graded = grade(claim_evidence(db, claim["claim_id"]))
         handle.write(f"**Verdict:** {graded.direction_label}" + (
-            f"; certainty {graded.scale}. Why: {markdown_text('; '.join(graded.reasons))}." if graded.certainty
+            f"; certainty {graded.scale}. Why: {markdown_text(graded.why)}." if graded.certainty
             else (f" ({markdown_text(graded.lean)}: a suggestion, not a verdict)." if graded.lean else ".")) + "\n\n")
         flags = [label for name, label in FLAGS if claim[name]]
         handle.write("**Verdict flags:** " + ("; ".join(flags) if flags else "none") + "\n\n")
@@ -119,7 +119,7 @@ def _write_scorecard(db: sqlite_utils.Database, article_id: str, handle: TextIO)
         handle.write("| Claim | The article | Direction | Certainty | Why |\n| --- | --- | --- | --- | --- |\n")
         for claim in scorecard["claims"]:
             verdict, graded = claim["verdict"], claim["verdict"].grade
-            why = "; ".join(graded.reasons) if graded.certainty else graded.lean
+            why = graded.why
             handle.write(f"| {'**Main claim:** ' if claim['main'] else ''}{markdown_text(claim['statement'])} "
                          f"(`{claim['claim_id']}`) | {'**denies it**' if claim['denies'] else 'asserts it'} | "
                          f"{graded.direction_label} | {graded.scale} | {markdown_text(why or verdict.basis)} |\n")

@@ -83,6 +83,11 @@ class Grade:
         return "●" * (self.level + 1) + "○" * (len(CERTAINTIES) - self.level - 1) + " " + self.certainty
 
     @property
+    def why(self) -> str:
+        """Each step of the certainty, joined; for an undecided claim, what the suggestions lean to."""
+        return "; ".join(self.reasons) if self.certainty else self.lean
+
+    @property
     def tone(self) -> str:
         """The colour a page gives it (the words and the scale carry the meaning without it)."""
         return {"supported": "good", "contradicted": "bad", "mixed": "mixed"}.get(self.direction, "none")
@@ -331,7 +336,7 @@ def verdicts_table(verdicts: list[tuple[dict, Verdict]]) -> str:
     lines = ["| claim | direction | certainty | why |", "|---|---|---|---|"]
     for claim, verdict in verdicts:
         graded = verdict.grade
-        why = "; ".join(graded.reasons) if graded.certainty else (graded.lean or "no paper is linked yet")
+        why = graded.why or "no paper is linked yet"
         lines.append(f"| {cell(claim['statement'])} (`{claim['id']}`) | {graded.direction_label} | {graded.scale} | "
                      f"{cell(why)} |")
     return "\n".join(lines) + "\n"
