@@ -47,8 +47,9 @@ def busy_message(path: str | os.PathLike | None, waited_s: float) -> str:
             "process is done")
 
 
-def begin_write(conn: sqlite3.Connection, tries: int = BUSY_TRIES, path=None) -> None:
-    """BEGIN IMMEDIATE, waiting for the write lock; DatabaseBusy after `tries` busy timeouts."""
+def begin_write(conn: sqlite3.Connection, tries: int | None = None, path=None) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock; DatabaseBusy after `tries` (BUSY_TRIES) busy timeouts."""
+    tries = tries or BUSY_TRIES  # read at call time, so a setting changed later applies
     started = time.monotonic()
     for attempt in range(1, tries + 1):
         try:
