@@ -185,3 +185,24 @@ def test_every_page_says_its_verdicts_in_words(workspace, browser):
         assert page.locator("p.decided-now").is_visible() and page.locator("tr.just-decided").count() == 1
         for shown in (page.locator("body").inner_text(),):
             assert "is_seed" not in shown and "% sure" not in shown
+
+
+def test_the_readme_screenshot_is_taken_again_by_one_command(workspace, tmp_path):
+    # `tracker docs screenshot`: README's picture of the claim page, from a served database, whole or not at all.
+    import subprocess
+    import sys
+
+    from tracker.serve.screenshot import png_size
+
+    db, _ = workspace
+    out = tmp_path / "claim-page.png"
+    tracker = [sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(db), "docs", "screenshot"]
+    done = subprocess.run([*tracker, "-o", str(out), "--width", "1000", "--height", "700"], capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert png_size(out) == (1000, 700) and out.stat().st_size > 20_000  # a page, not a blank window
+    assert "/copy/claims/liver-protective" in done.stderr
+    missing = subprocess.run([*tracker, "-o", str(tmp_path / "none.png"), "--claim", "no-such-claim"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "has no claim 'no-such-claim'" in missing.stderr
+    assert not (tmp_path / "none.png").exists()

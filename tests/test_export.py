@@ -447,7 +447,7 @@ def test_columns_are_documented(built_records):
     docs = (REPO / "docs/exports.md").read_text(encoding="utf-8")
     from tracker.export.docs import exports_markdown
 
-    assert docs == exports_markdown(), "docs/exports.md is out of date: run scripts/docs"
+    assert docs == exports_markdown(), "docs/exports.md is out of date: run `tracker docs exports`"
 
 
 def test_stdout_is_the_default(built_records):

@@ -8,7 +8,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "tracker"
 # The stages in the order data flows through them; each may import only those before it.
-LAYERS = ("core", "papers", "articles", "claims", "link", "export", "ops", "serve", "cli")
+LAYERS = ("core", "papers", "articles", "claims", "link", "export", "ops", "serve", "bench", "cli")
 
 
 def module_name(path: Path) -> str:

@@ -1,7 +1,7 @@
 """Attacks on the tracker, each reproduced against a local hostile server or a crafted file.
 
 What a hostile server may send back, what a crafted file may hold, and what the tracker
-guarantees against each (README, "Security"). Every attack here once got through, or is
+guarantees against each (docs/operations.md, "Security"). Every attack here once got through, or is
 one the tracker has always held and must go on holding.
 """
 

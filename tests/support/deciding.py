@@ -8,7 +8,7 @@ from 900000001 up; meanwhile one person decides from the claim pages (a decision
 search and papers pages. Pages are also read for `before_s` seconds before the job starts, so their
 latency before and during the job comes from the same run.
 
-Used by tests/test_deciding.py (a few hundred records) and scripts/bench_decide.py (thousands, N
+Used by tests/test_deciding.py (a few hundred records) and `tracker bench decide` (thousands, N
 times in a row).
 """
 
@@ -290,7 +290,3 @@ def _since(stamp: str, started_wall: float) -> float:
 
     return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")) - started_wall
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else float("nan")

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ..core import paths
-from . import articles, claims, export, link, ops, papers, serve
+from . import articles, bench, claims, docs, export, link, ops, papers, serve
 from .common import TrackerGroup
 
 
@@ -40,6 +40,6 @@ def cli(ctx, db_path: Path):
     ctx.obj = {"db_path": db_path}
 
 
-for module in (papers, articles, claims, link, export, ops, serve):
+for module in (papers, articles, claims, link, export, ops, serve, docs, bench):
     for command in module.COMMANDS:
         cli.add_command(command)

@@ -65,7 +65,7 @@ def seed_command(ctx, path: Path):
 @click.option("--stage-mb", type=click.FloatRange(0), default=STAGE_BYTES / 1024**2, show_default=True,
               help="A file larger than this (uncompressed) is staged, then published in batches, so the "
                    "write-ahead log stays small; smaller files are stored in one transaction. Set above a file's "
-                   "size, that file loads 10-18% faster (README, \"Benchmark\"), and the log grows to the size of its rows.")
+                   "size, that file loads 10-18% faster (docs/benchmarks.md, \"Loading\"), and the log grows to the size of its rows.")
 @quiet_option()
 @click.pass_context
 def load(ctx, files, workers: int, stage_mb: float, quiet: bool):

@@ -6,11 +6,27 @@ from .tables import TABLES
 
 _HEAD = """# Exports: formats and columns
 
-Generated from `tracker/export/tables.py` by `scripts/docs`; a test fails when this file is out of date.
+Generated from `tracker/export/tables.py` by `tracker docs exports`; a test fails when this file is out of date.
 
 `tracker export WHAT [--format F] [-o FILE] [filters]`; `-o -` or no `-o` writes to standard output.
 A file is written under a temporary name and renamed when complete: a failed export leaves no partial
-file and keeps an older file at that path as it was.
+file and keeps an older file at that path as it was. `tracker export TABLE --columns` lists a table's
+columns with what each means, as below.
+
+```
+tracker export links --claim liver-protective -o liver.csv        # one row per claim-paper link
+tracker export links --stance contradicts --level case-report -f json
+tracker export papers --stance contradicts -f bibtex -o contradicting.bib
+tracker export papers --since 2020 -f ris -o kratom-since-2020.ris
+tracker export report -o report.md                               # one section per claim
+tracker export report --article 004_8b1ffd36f2c9c437 -o scorecard.md  # one article's claims against the literature
+tracker export curation -o db/curation.csv                       # `tracker curate` reads it back unchanged
+```
+
+Tests read every format back with a real parser (csv, json, markdown-it-py, rispy, bibtexparser 2
+with names split and LaTeX decoded by pylatexenc back to the original, citeproc-py rendering a
+bibliography in the Harvard style) on every real fixture record, including `<i>`-markup titles,
+non-ASCII authors, CollectiveName groups and a book.
 
 | WHAT | formats | filters |
 | --- | --- | --- |

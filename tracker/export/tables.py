@@ -2,7 +2,7 @@
 
 Each table is a SELECT over the same views Datasette shows, so an export and the browser never
 disagree. Columns are listed here once, with what they mean; docs/exports.md is generated from
-this list (`scripts/docs`), and a test checks the two agree.
+this list (`tracker docs exports`), and a test checks the two agree.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ It is trained on real claims no one here wrote (../shared/benchmarks): HealthVer
 against abstract passages) and Citation-Integrity train (citing sentences against the cited
 abstract), the latter at half weight. `tracker model build` builds it in about four minutes on
 2 cores and caches it outside the repository (`model_path()`); nothing is committed but this code.
-Measured in `scripts/bench evidence` (README, "Evidence quality"): it is far from a trained NLI
+Measured in `tracker bench evidence` (docs/linking-and-evidence.md, "Evidence quality"): it is far from a trained NLI
 model, and the tracker uses it only where a claim's catalog findings say nothing (link/suggest.py).
 """
 

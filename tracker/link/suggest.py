@@ -14,7 +14,7 @@ How a suggestion is made, in order:
    stance model reads the abstract, when it is built and the semantic extra is installed.
 4. Otherwise `mentions`: on the topic, with no finding stated.
 
-The learned model is weak (README, "Evidence quality"), so a claim's own findings always come
+The learned model is weak (docs/linking-and-evidence.md, "Evidence quality"), so a claim's own findings always come
 first. A suggestion is recomputed when its inputs change: the claim's definition, the paper's
 content, the method's version or the stance model's.
 """

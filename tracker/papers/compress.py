@@ -3,9 +3,9 @@ dictionary trained on PubMed XML.
 
 A record is compressed alone so that one can be read or replaced without its neighbours; alone, a
 record repeats the element names every other record has. The dictionary (pubmed.zdict, built by
-`scripts/build_dictionary.py` from real records in ../shared/fixtures/pubmed) holds what records have in
+`python -m tracker.papers.dictionary` from real records in ../shared/fixtures/pubmed) holds what records have in
 common, so each frame keeps only what is its own: on the benchmark's records, which it was not trained
-on, about 7% smaller than without it (`scripts/bench size`). Every frame names its
+on, about 7% smaller than without it (`tracker bench size`). Every frame names its
 dictionary's ID, and each database keeps a copy of the dictionary in `raw_dictionaries`, so records
 stay readable by any zstd (`zstd -D`) even if a later version ships another.
 
@@ -25,7 +25,7 @@ import zstandard
 
 CODEC = "zstd-dict"
 # Level 3 would make records 5% smaller again, but it took 155 us a record against 71 and slowed
-# a 2-core load by about 8% (`scripts/bench load`); level 1 with the dictionary costs ~20 us more.
+# a 2-core load by about 8% (`tracker bench load`); level 1 with the dictionary costs ~20 us more.
 LEVEL = 1
 DICTIONARY_PATH = Path(__file__).with_name("pubmed.zdict")
 DICTIONARY_SIZE = 32 * 1024  # larger ones did no better on records they were not trained on

@@ -49,11 +49,11 @@ from .store import SaveStats, save_records
 
 BATCH_SIZE = 500
 GZIP_MAGIC = b"\x1f\x8b"
-# Parsing is most of the work (README, "Benchmark"): on a 2-core machine two parsers and the writer share
+# Parsing is most of the work (docs/benchmarks.md, "Loading"): on a 2-core machine two parsers and the writer share
 # the cores; with more cores, more workers help until the one writer is busy all the time.
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 # The parsers run at a lower priority than the one writer: it is the serial part of the pipeline,
-# and a writer preempted by its own parsers held every result back (`scripts/bench load`: 4% faster).
+# and a writer preempted by its own parsers held every result back (`tracker bench load`: 4% faster).
 WORKER_NICENESS = 10
 
 

@@ -18,7 +18,7 @@ SOURCE_RANK = {"seed": 0, "medline": 1, "pubmed-xml": 2}
 
 # The columns of `papers` that a parser fills; the store adds its bookkeeping columns.
 PAPER_FIELDS = tuple(name for name in TABLES["papers"].names if name not in TABLES["papers"].store_columns)
-# Size limits (README, "Security"): the largest real records (thousands of authors) are a few MB,
+# Size limits (docs/operations.md, "Security"): the largest real records (thousands of authors) are a few MB,
 # the longest abstracts tens of KB. What is larger is refused, naming the file and the record.
 MAX_RECORD_BYTES = 8 * 1024 * 1024
 MAX_FIELD_CHARS = 1_000_000

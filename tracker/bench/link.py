@@ -1,47 +1,23 @@
 """Benchmark: `tracker link` for every catalog claim against 10,000 and 100,000 stored papers.
 
 The papers are the real fixture records re-issued under distinct PMIDs (the same files as
-`scripts/bench load`), stored with `tracker load`. For each size, in a fresh process:
+`tracker bench load`), stored with `tracker load`. For each size, in a fresh process:
 building the full-text index (once, after a load), then linking all claims of db/claims.yml
 (full text only: a benchmark has no PubMed and no semantic extra), then linking again with the
 index current, as a scheduled run does. Reported: seconds per claim, and the ratio between sizes.
 Target: 10x the papers costs at most 3x the time per claim.
 
-    scripts/bench link [--sizes 1000 10000 100000] [--top 50]
+    tracker bench link [--sizes 1000 10000 100000] [--top 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATA = ROOT / "bench-data"
-
-
-def build_database(size: int) -> Path:
-    target = DATA / f"link-{size}.db"
-    if target.exists():
-        return target
-    loaded = DATA / f"bench-{size}.db"  # left by `scripts/bench load`
-    if not loaded.exists():
-        from bench_load import build_file
-
-        xml = DATA / f"pubmed-{size}.xml"
-        build_file(xml, size)
-        subprocess.run([sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(loaded), "load",
-                        "--quiet", str(xml)],
-                       check=True, cwd=ROOT)
-    partial = target.with_suffix(".partial")
-    shutil.copyfile(loaded, partial)
-    partial.rename(target)
-    return target
+from .common import ROOT, in_child, stored_database
 
 
 def measure(path: Path, top: int) -> dict:
@@ -58,6 +34,7 @@ def measure(path: Path, top: int) -> dict:
     db.execute(f"DROP TABLE IF EXISTS {index.FTS_TABLE}")
     db.execute(f"DROP TABLE IF EXISTS {index.STATE_TABLE}")
     db.execute("DELETE FROM paper_evidence")
+    db.execute("DELETE FROM suggestions")  # kept by hash: a database linked before would make "first" a relink
     db.conn.commit()
     ensure_schema(db)  # the index tables again, empty
     catalog = read_catalog(ROOT / "db" / "claims.yml")
@@ -95,11 +72,12 @@ def main(argv=None) -> int:
         return 0
     results = []
     for size in args.sizes:
-        path = build_database(size)
+        path = stored_database(size)
         print(f"linking against {size:,} papers ...", flush=True)
-        output = subprocess.run([sys.executable, __file__, "--child", str(path), "--top", str(args.top)],
-                                check=True, capture_output=True, text=True, cwd=ROOT).stdout
-        results.append(json.loads(output.strip().splitlines()[-1]))
+        measured = in_child("link", ["--child", str(path), "--top", str(args.top)])
+        if "failed" in measured:
+            raise SystemExit(f"linking against {size:,} papers failed: {measured['failed']}")
+        results.append(measured)
     print()
     print("| papers | claims | index build s | link s/claim (first) | link s/claim (again) | links kept |")
     print("|---:|---:|---:|---:|---:|---:|")
@@ -113,6 +91,3 @@ def main(argv=None) -> int:
               f"(first link), x{large['again_per_claim'] / small['again_per_claim']:.2f} (again); target at most x3")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,22 +13,18 @@ job run is left "running", no traceback in the job's output, its log or the serv
 prints one line a round, then page p95 before and during the job (all rounds together) and their
 ratio. Exit 1 if any round failed.
 
-    scripts/bench decide [--runs 20] [--records 3000] [--decide-every 2] [--before 10] [--semantic]
+    tracker bench decide [--runs 20] [--records 3000] [--decide-every 2] [--before 10] [--semantic]
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.support.deciding import PAGES, base_database, percentile, run_round  # noqa: E402
+from .common import checkout, percentile
 
 
 def main(argv=None) -> int:
@@ -41,6 +37,8 @@ def main(argv=None) -> int:
                         "does where it is installed")
     parser.add_argument("--keep", type=Path, help="keep each round's folder here (database, logs)")
     args = parser.parse_args(argv)
+    checkout()
+    from tests.support.deciding import PAGES, base_database, run_round
 
     work = Path(tempfile.mkdtemp(prefix="bench-decide-"))
     try:
@@ -79,6 +77,3 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,14 +1,14 @@
 """Benchmark: the tracker's pages under concurrent requests, beside Datasette's plain papers table page.
 
-Uses the database of `scripts/bench link` at --size papers (built first if missing), adds the
+Uses the database of `tracker bench link` at --size papers (built first if missing), adds the
 claims, articles, decisions and links, starts `tracker serve` on loopback, warms up, then sends
 the same number of requests to each page from concurrent clients, alternating the pages in rounds
 so all see the same machine state. Reported: p50 and p95 latency per page, and each page's p95
 as a ratio of the plain `/<db>/papers` table page's (and, for reference, of that page without
 facets). Target: every page of the tracker at most 2x the papers table page.
 
-    scripts/bench serve [--papers 10000] [--small 1000] [--requests 200] [--concurrency 10]
-    scripts/bench serve --against REV [--papers 10000] [--rounds 25]   # this tree against revision REV
+    tracker bench serve [--papers 10000] [--small 1000] [--requests 200] [--concurrency 10]
+    tracker bench serve --against REV [--papers 10000] [--rounds 25]   # this tree against revision REV
 
 Also measured: the papers table and its full-text search beside the same pages without facets, and
 the home and database pages beside themselves on a database of --small papers, in the same run.
@@ -17,72 +17,21 @@ the home and database pages beside themselves on a database of --small papers, i
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from ..serve.process import served
+from .common import ROOT, linked_database, percentile, timed_get
+
 BASELINE = "papers table page (Datasette, plain)"
 NO_FACETS = "papers table page without facets (reference)"
 SEARCH = "papers table search (_search=liver)"
 SEARCH_NO_FACETS = "papers table search without facets (reference)"
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-
-def prepare(size: int) -> Path:
-    from bench_link import build_database
-
-    path = build_database(size)
-    tracker = [sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(path)]
-    for command in (["claims", "load", "db/claims.yml"], ["articles", "add", "db/articles"],
-                    ["curate", "db/curation.csv"], ["link", "--no-semantic", "--quiet"]):
-        subprocess.run(tracker + command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return path
-
-
-def timed_get(url: str) -> float:
-    started = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=60) as response:
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{url}: HTTP {response.status}")
-    return time.perf_counter() - started
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
-def serve(path: Path, code: Path = ROOT):
-    """`tracker serve` on `path`, run from the source tree `code`; (process, base URL) once it answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(path), "serve", "--port", str(port)],
-        cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
-    )
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            timed_get(f"{root}/-/versions.json")
-            return server, root
-        except OSError:
-            if time.monotonic() > deadline:
-                server.terminate()
-                raise
-            time.sleep(0.3)
 
 
 def tracker_pages(path: Path, root: str) -> dict:
@@ -110,8 +59,7 @@ def tracker_pages(path: Path, root: str) -> dict:
 
 def measure(path: Path, requests: int, concurrency: int) -> dict:
     """p95 and p50 latency of every page, the pages alternating in rounds so all see the same machine state."""
-    server, root = serve(path)
-    try:
+    with served(path) as root:
         pages = tracker_pages(path, root)
         for url in pages.values():
             for _ in range(5):
@@ -123,9 +71,6 @@ def measure(path: Path, requests: int, concurrency: int) -> dict:
             for _ in range(rounds):
                 for name, url in pages.items():
                     latencies[name].extend(pool.map(timed_get, [url] * per_round))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return {name: (statistics.median(values), percentile(values, 0.95)) for name, values in latencies.items()}
 
 
@@ -140,30 +85,26 @@ def compare_with(revision: str, path: Path, rounds: int, per_round: int, concurr
         tree = Path(work) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), revision], cwd=ROOT, check=True,
                        capture_output=True)
-        servers = []
         try:
-            roots = {}
-            for side, code in (("before", tree), ("after", ROOT)):
-                (Path(work) / side).mkdir()
-                copy = Path(work) / side / path.name  # the same name: the same page addresses
-                shutil.copy(path, copy)
-                server, root = serve(copy, code)
-                servers.append(server)
-                roots[side] = (root, tracker_pages(copy, root))
-            latencies = {(side, page): [] for side in roots for page in AB_PAGES}
-            with ThreadPoolExecutor(concurrency) as pool:
-                for side, (_, pages) in roots.items():  # warm up
-                    for page in AB_PAGES:
-                        list(pool.map(timed_get, [pages[page]] * 3))
-                for number in range(rounds):
-                    for page in AB_PAGES:
-                        for side in (("before", "after") if number % 2 == 0 else ("after", "before")):
-                            url = roots[side][1][page]
-                            latencies[(side, page)].extend(pool.map(timed_get, [url] * per_round))
+            with contextlib.ExitStack() as servers:
+                roots = {}
+                for side, code in (("before", tree), ("after", ROOT)):
+                    (Path(work) / side).mkdir()
+                    copy = Path(work) / side / path.name  # the same name: the same page addresses
+                    shutil.copy(path, copy)
+                    root = servers.enter_context(served(copy, code=code))
+                    roots[side] = (root, tracker_pages(copy, root))
+                latencies = {(side, page): [] for side in roots for page in AB_PAGES}
+                with ThreadPoolExecutor(concurrency) as pool:
+                    for side, (_, pages) in roots.items():  # warm up
+                        for page in AB_PAGES:
+                            list(pool.map(timed_get, [pages[page]] * 3))
+                    for number in range(rounds):
+                        for page in AB_PAGES:
+                            for side in (("before", "after") if number % 2 == 0 else ("after", "before")):
+                                url = roots[side][1][page]
+                                latencies[(side, page)].extend(pool.map(timed_get, [url] * per_round))
         finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=10)
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
     print(f"\n{revision} (before) against this tree (after), served at once; {rounds} rounds of {per_round} "
           f"requests a page, {concurrency} clients, the order alternating each round\n")
@@ -186,9 +127,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=25, help="with --against: rounds of 20 requests a page")
     args = parser.parse_args(argv)
     if args.against:
-        compare_with(args.against, prepare(args.papers), args.rounds, 20, args.concurrency)
+        compare_with(args.against, linked_database(args.papers), args.rounds, 20, args.concurrency)
         return 0
-    small_path, path = prepare(args.small), prepare(args.papers)
+    small_path, path = linked_database(args.small), linked_database(args.papers)
     small = measure(small_path, args.requests, args.concurrency)
     large = measure(path, args.requests, args.concurrency)
     from tracker.core.database import open_db
@@ -213,6 +154,3 @@ def main(argv=None) -> int:
     print(f"- slowest tracker page: {worst}, {p95[worst] / p95[BASELINE]:.2f}x the papers table page (target at most 2)")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,25 +1,22 @@
 """Benchmark: database size per 1,000 papers, table by table.
 
-Loads a file of --records real records (as `scripts/bench load` builds it) into a new database,
+Loads a file of --records real records (as `tracker bench load` builds it) into a new database,
 indexes it for search, checkpoints and vacuums it, and reports each table's share (SQLite's
 dbstat). Baselines, in the same run, are the same database rewritten as earlier versions stored it:
 "previous" keeps every abstract's sections (an unlabelled abstract's text twice) and raw records in
 plain zstd at level 1; "first" also gives the full-text index its own copy of the text, as the
 tracker stored it when the size target was set (but for zstd, where it had zlib).
 
-    scripts/bench size [--records 1000]
+    tracker bench size [--records 1000]
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from .common import one_file_options
 
 
 def table_sizes(path: Path) -> dict[str, int]:
@@ -65,14 +62,12 @@ def give_the_index_its_own_copy(path: Path) -> None:
     connection.close()
 
 
-def main() -> None:
-    from bench_load import records_file
-
+def main(argv=None) -> int:
     from tracker.core.database import open_db
     from tracker.link.index import refresh_index
     from tracker.papers.load import load_file
 
-    args, xml = records_file(__doc__, 1000)
+    args, xml = one_file_options(__doc__, 1000, argv)
     path = args.workdir / "size.db"
     for leftover in args.workdir.glob("size*.db*"):
         leftover.unlink()
@@ -89,7 +84,7 @@ def main() -> None:
     give_the_index_its_own_copy(first)
     columns = [("this version", table_sizes(path)), ("previous", table_sizes(previous)),
                ("first", table_sizes(first))]
-    per = 1000 / args.records / 1e6  # MB as the README counts them
+    per = 1000 / args.records / 1e6  # MB as docs/benchmarks.md counts them
     print(f"\n{args.records:,} records; MB per 1,000 papers, after VACUUM\n")
     print("| table | " + " | ".join(name for name, _ in columns) + " |\n|---|" + "---:|" * len(columns))
     names = set().union(*(sizes for _, sizes in columns))
@@ -99,7 +94,4 @@ def main() -> None:
     print("| **all** | " + " | ".join(f"**{total:.2f}**" for total in totals) + " |")
     print(f"\nthis version: {totals[0] / totals[1]:.2f}x previous, {totals[0] / totals[2]:.2f}x first; "
           f"target 12 MB per 1,000 papers")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -12,7 +12,7 @@ a query, and the passages paired with it (any label) are the relevant ones
 
 Reported: recall@5, recall@10 and nDCG@10 (binary relevance), averaged over claims.
 
-    scripts/bench retrieval [--csv PATH] [--no-semantic]
+    tracker bench retrieval [--csv PATH] [--no-semantic]
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from .common import SHARED
 
-DEFAULT_CSV = ROOT.parent / "shared" / "benchmarks" / "healthver" / "healthver_dev.csv"
+DEFAULT_CSV = SHARED / "benchmarks" / "healthver" / "healthver_dev.csv"
 DEPTH = 100  # ranks kept per query per method before fusion
 
 
@@ -175,6 +174,3 @@ def main(argv=None) -> int:
               f"{row['seconds']:.1f} |")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,7 @@ a baseline computed in the same run (../shared/benchmarks/README.md describes th
 
 Tune only on training and development data; these figures are from the development splits.
 
-    scripts/bench evidence [--shared ../shared] [--no-semantic] [--limit N]
+    tracker bench evidence [--shared ../shared] [--no-semantic] [--limit N]
 """
 
 from __future__ import annotations
@@ -31,16 +31,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tracker.claims.catalog import Claim  # noqa: E402
-from tracker.claims.match import words  # noqa: E402
-from tracker.core.schema import PAPER_SEARCH, ensure_schema  # noqa: E402
-from tracker.link import index, stance  # noqa: E402
-from tracker.link.link import fuse  # noqa: E402
-from tracker.link.rationale import PaperSentence, RationaleScorer  # noqa: E402
-from tracker.link.suggest import suggest  # noqa: E402
+from ..claims.catalog import Claim
+from ..claims.match import words
+from ..core.schema import PAPER_SEARCH, ensure_schema
+from ..link import index, stance
+from ..link.link import fuse
+from ..link.rationale import PaperSentence, RationaleScorer
+from ..link.suggest import suggest
+from .common import ROOT, SHARED, TRACKER
 
 NEGATION = re.compile(r"\b(no|not|none|without|lack\w*|fail\w*|neither|nor|never)\b", re.I)
 
@@ -210,7 +208,7 @@ def kratom(gold_path: Path) -> dict:
         db_path = Path(folder) / "kratom.db"
         env = {**os.environ, "TRACKER_DB": str(db_path), "TRACKER_EUTILS_URL": "http://127.0.0.1:9/",
                "TRACKER_BACKOFF_SECONDS": "0.01"}
-        subprocess.run([sys.executable, "-c", "from tracker.cli import cli; cli()", "run"],  # as scripts/run builds it
+        subprocess.run([sys.executable, "-c", TRACKER, "run"],  # as scripts/run builds it
                        env=env, check=True, capture_output=True)
         db = sqlite_utils.Database(db_path)
         with gold_path.open(encoding="utf-8", newline="") as handle:
@@ -234,12 +232,12 @@ def kratom(gold_path: Path) -> dict:
             "suggestions equal to a decision": f"{agree[1]} of {agree[0]}"}
 
 
-def main() -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--no-semantic", action="store_true")
     parser.add_argument("--limit", type=int, help="Only the first N claims of each set (a quick look).")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     benchmarks = args.shared / "benchmarks"
     semantic = None
     if not args.no_semantic:
@@ -257,7 +255,4 @@ def main() -> None:
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["semantic"] = bool(semantic)
     print(json.dumps(report, indent=2))
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -5,9 +5,9 @@ PMIDs from 900000001 up), then measures, each in a fresh process so peak memory 
 own: records per second and peak resident memory of `tracker load` (parse and store
 into a new SQLite database), and of Bio.Entrez.read (parse only) on the same file.
 
-    scripts/bench load                  # 10,000 and 100,000 records
-    scripts/bench load --sizes 10000    # one size
-    scripts/bench load --sizes 20000 --repeat 3   # each load and Bio.Entrez.read 3 times, interleaved
+    tracker bench load                  # 10,000 and 100,000 records
+    tracker bench load --sizes 10000    # one size
+    tracker bench load --sizes 20000 --repeat 3   # each load and Bio.Entrez.read 3 times, interleaved
 
 `tracker load` is measured as it runs by default (a file over 64 MB of XML staged, then
 published in batches so the WAL stays small) and in one transaction (`--stage-mb` above the
@@ -25,42 +25,11 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def build_file(path: Path, size: int) -> None:
-    from tests.support.corpus import XML_HEAD, XML_TAIL, copies, metapub_records
-
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    source = metapub_records()
-    partial = path.with_suffix(".partial")
-    with open(partial, "wb") as handle:
-        handle.write(XML_HEAD)
-        for start in range(0, size, 5000):  # in slices, so building stays small in memory
-            for record in copies(source, min(5000, size - start), start):
-                handle.write(record.xml + b"\n")
-        handle.write(XML_TAIL)
-    partial.rename(path)
-
-
-def records_file(description: str, default_records: int) -> tuple[argparse.Namespace, Path]:
-    """The --records and --workdir options every single-file benchmark takes, and its file, built if missing."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=default_records)
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench-data")
-    args = parser.parse_args()
-    xml = args.workdir / f"pubmed-{args.records}.xml"
-    print(f"building {xml} ...", file=sys.stderr)
-    build_file(xml, args.records)
-    return args, xml
+from .common import DATA, in_child, records_file
 
 
 def peak_mb() -> float:
@@ -216,30 +185,19 @@ def paired_ratio(ours: list, theirs: list) -> str:
 
 
 def run_child(kind: str, path: Path, db_path: Path, memory_gb: float | None) -> dict:
-    command = [sys.executable, __file__, "--child", kind, str(path), str(db_path)]
-
-    def limit():
-        if memory_gb:
-            cap = int(memory_gb * 1024**3)
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["?"])[-1]
-        return {"failed": last[:120], "seconds": time.perf_counter() - started}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """One measurement in a fresh process, so its peak memory is its own."""
+    return in_child("load", ["--child", kind, str(path), str(db_path)], memory_gb)
 
 
-def main() -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench-data")
+    parser.add_argument("--workdir", type=Path, default=DATA)
     parser.add_argument("--entrez-memory-gb", type=float, default=16.0)
     parser.add_argument("--repeat", type=int, default=1, help="run each load and Bio.Entrez.read this many times, "
                         "interleaved, and report medians (default 1)")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "DB"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         kind, path, db_path = args.child
         measure = {"tracker": lambda: measure_tracker(Path(path), Path(db_path)),
@@ -249,15 +207,12 @@ def main() -> None:
                    "lxml": lambda: measure_lxml(Path(path)),
                    "compress": lambda: measure_compress(Path(path)),
                    "stages": lambda: measure_stages(Path(path), Path(db_path))}[kind]
-        result = measure()
-        print(json.dumps(result))
-        return
+        print(json.dumps(measure()))
+        return 0
 
     rows = []
     for size in args.sizes:
-        path = args.workdir / f"pubmed-{size}.xml"
-        print(f"building {path} ...", file=sys.stderr)
-        build_file(path, size)
+        path = records_file(size, args.workdir)
         mb = path.stat().st_size / 1024**2
         rounds = []  # (staged, one transaction, Bio.Entrez.read), interleaved so a slow spell hits all three
         for round_number in range(1, args.repeat + 1):
@@ -335,8 +290,4 @@ def main() -> None:
             print(f"| {stage} | {us:,.0f} | {us / lxml_us:.2f} |")
         print(f"| all stages | {total:,.0f} | {total / lxml_us:.2f} |")
         print(f"| lxml iterparse alone (floor) | {lxml_us:,.0f} | 1.00 |")
-
-
-if __name__ == "__main__":
-    main()
-
+    return 0

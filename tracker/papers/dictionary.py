@@ -1,11 +1,11 @@
 """Build tracker/papers/pubmed.zdict, the zstd dictionary raw records are compressed with.
 
 It is trained on the real PubMed records in ../shared/fixtures/pubmed (and its recorded EFetch
-responses), leaving out metapub_pmid_xml: those are the records `scripts/bench size` and
-`scripts/bench load` measure, so the dictionary is measured on records it never saw. Training is
+responses), leaving out metapub_pmid_xml: those are the records `tracker bench size` and
+`tracker bench load` measure, so the dictionary is measured on records it never saw. Training is
 deterministic: the same records give the same bytes (tests/test_compress.py checks the committed file).
 
-    .venv/bin/python scripts/build_dictionary.py [--check]
+    .venv/bin/python -m tracker.papers.dictionary [--check]
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]  # the checkout; ../shared sits beside it
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "pubmed"
 LEFT_OUT = "metapub_pmid_xml"  # the benchmarks' records
 _RECORD = ("PubmedArticle", "PubmedBookArticle")
@@ -55,7 +54,7 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="Only say whether the committed file is what the "
                         "fixtures build; exit 1 if not.")
     args = parser.parse_args()
-    from tracker.papers.compress import DICTIONARY_PATH, train_dictionary
+    from .compress import DICTIONARY_PATH, train_dictionary
 
     if not FIXTURES.is_dir():
         sys.exit(f"Error: {FIXTURES} is missing; the dictionary is built from ../shared beside the checkout.")

@@ -1,13 +1,13 @@
 """Benchmark: the write-ahead log while `tracker load` stores one large file, with a reader querying throughout.
 
-Builds a file of --records real records (as `scripts/bench load` does), then loads it twice into
+Builds a file of --records real records (as `tracker bench load` does), then loads it twice into
 a new database with `tracker load`, each time in its own process beside a reader process:
 once in one transaction (the baseline: the file is under the staging threshold, raised for
 this run) and once staged and published in batches (the default for a file this size).
 Reported for each: load time, the WAL file's peak size (sampled every 20 ms), and the reader's
 queries answered, their p95 and slowest latency and any errors.
 
-    scripts/bench wal [--records 30000]
+    tracker bench wal [--records 30000]
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from .common import ROOT, one_file_options, tracker_command
 
 READER = r"""
 import json, sqlite3, sys, time
@@ -47,7 +45,7 @@ print(json.dumps({"latencies": latencies, "errors": errors}))
 def measure(xml: Path, db_path: Path, staged: bool) -> dict:
     for leftover in db_path.parent.glob(db_path.name + "*"):
         leftover.unlink()
-    tracker = [sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(db_path)]
+    tracker = tracker_command(db_path)
     subprocess.run(tracker + ["init", "--no-seed"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     stop_file = db_path.with_suffix(".stop")
     stop_file.unlink(missing_ok=True)
@@ -86,10 +84,8 @@ def measure(xml: Path, db_path: Path, staged: bool) -> dict:
     }
 
 
-def main() -> None:
-    from bench_load import records_file
-
-    args, xml = records_file(__doc__, 30_000)
+def main(argv=None) -> int:
+    args, xml = one_file_options(__doc__, 30_000, argv)
     results = {}
     for name, staged in (("one transaction (baseline)", False), ("staged, published in batches", True)):
         print(f"loading {args.records:,} records: {name} ...", file=sys.stderr)
@@ -105,7 +101,4 @@ def main() -> None:
     base, staged = results["one transaction (baseline)"], results["staged, published in batches"]
     print(f"\nWAL peak: staged {staged['wal_peak_mb'] / base['wal_peak_mb']:.3f}x one transaction; "
           f"load time {staged['seconds'] / base['seconds']:.2f}x")
-
-
-if __name__ == "__main__":
-    main()
+    return 0
