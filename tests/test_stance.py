@@ -4,9 +4,7 @@ embedder instead of all-MiniLM-L6-v2 (which the semantic extra brings, and CI do
 Building, storing, reading and predicting are the code `tracker model build` and `tracker suggest` run."""
 
 import csv
-import hashlib
 import json
-import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -21,20 +19,12 @@ from tracker.link import stance  # noqa: E402
 from tracker.link.stance import Embeddings, StanceModel  # noqa: E402
 from tracker.link.suggest import suggest, suggest_for_claims  # noqa: E402
 
+from .support.embedding import hashed  # noqa: E402
 from .support.linked import CLAIMS, DILIN  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 BENCHMARKS = SHARED / "benchmarks"
 pytestmark = pytest.mark.skipif(not BENCHMARKS.is_dir(), reason="../shared/benchmarks is not beside the checkout")
-
-
-def hashed(texts):
-    """Unit vectors of hashed words: a tiny embedder whose output depends only on the text."""
-    rows = np.zeros((len(texts), 64))
-    for row, text in zip(rows, texts):
-        for word in re.findall(r"[a-z0-9]+", text.lower()):
-            row[int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
 class CountingModel(StanceModel):

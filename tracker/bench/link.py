@@ -20,14 +20,13 @@ from pathlib import Path
 from .common import ROOT, in_child, stored_database
 
 
-def measure(path: Path, top: int) -> dict:
-    """Runs in a child process: index, link, relink."""
+def fresh(path: Path):
+    """The database with its links, levels, suggestions and index cleared, the catalog loaded; (db, claims)."""
     from tracker.claims.catalog import read_catalog
     from tracker.claims.store import active_claims, load_claims
     from tracker.core.database import open_db
     from tracker.core.schema import ensure_schema
     from tracker.link import index
-    from tracker.link.link import link_claims
 
     db = open_db(path)
     db.execute("DELETE FROM claim_papers")
@@ -39,7 +38,15 @@ def measure(path: Path, top: int) -> dict:
     ensure_schema(db)  # the index tables again, empty
     catalog = read_catalog(ROOT / "db" / "claims.yml")
     load_claims(db, catalog.claims, categories=catalog.categories)
-    claims = active_claims(db)
+    return db, active_claims(db)
+
+
+def measure(path: Path, top: int) -> dict:
+    """Runs in a child process: index, link, relink."""
+    from tracker.link import index
+    from tracker.link.link import link_claims
+
+    db, claims = fresh(path)
     papers = db["papers"].count
     started = time.perf_counter()
     indexed = index.refresh_index(db)
@@ -61,14 +68,87 @@ def measure(path: Path, top: int) -> dict:
     }
 
 
+def measure_rationale(path: Path, top: int, rounds: int) -> dict:
+    """Runs in a child process, with the semantic extra and the built models: every claim linked and every
+    suggestion made, the rationale picked by the rules and by the learned ranker in turn (rules first, then
+    alternating), seconds per claim. No sentence vector is kept from one paper to the next: the records here
+    are 164 real ones under many PMIDs, so a kept vector would make the ranker look cheaper than it is on
+    papers that differ."""
+    from tracker.link import index
+    from tracker.link.link import link_claim
+    from tracker.link.ranker import Vectors, load_ranker, read_ranker, ranker_path, RationaleRanker
+    from tracker.link.semantic import semantic_index
+    from tracker.link.stance import load_stance_model
+    from tracker.link.suggest import suggest_for_claims
+
+    class Uncached(Vectors):
+        def __init__(self, embed):
+            super().__init__(embed)
+            self.sentences.cache = self.words.cache = _Forgetful()
+
+    db, claims = fresh(path)
+    semantic = semantic_index(True)
+    if load_ranker(semantic) is None or load_stance_model(semantic) is None:
+        raise SystemExit("build the models first: `tracker model build` (semantic extra)")
+    index.refresh_index(db)
+    started = time.perf_counter()
+    embedded = semantic.refresh(db)
+    embed_seconds = time.perf_counter() - started
+    seconds = {"rules": [], "learned ranker": []}
+    for number in range(rounds):
+        for name in (("rules", "learned ranker") if number % 2 == 0 else ("learned ranker", "rules")):
+            db.execute("DELETE FROM suggestions")
+            db.conn.commit()
+            stance = load_stance_model(semantic)
+            stance.embeddings.cache = _Forgetful()
+            ranker = RationaleRanker(read_ranker(ranker_path()), Uncached(semantic.embed)) \
+                if name == "learned ranker" else None
+            started = time.perf_counter()
+            for claim in claims:
+                link_claim(db, claim, top=top, semantic=semantic)
+            suggest_for_claims(db, claims, stance=stance, ranker=ranker)
+            seconds[name].append((time.perf_counter() - started) / len(claims))
+    return {"papers": db["papers"].count, "claims": len(claims), "embedded": embedded, "embed_seconds": embed_seconds,
+            **{name: sorted(values)[len(values) // 2] for name, values in seconds.items()}, "rounds": rounds}
+
+
+class _Forgetful(dict):
+    """A cache that keeps nothing."""
+
+    def update(self, *args, **kwargs):
+        self._last = dict(*args, **kwargs)
+
+    def __getitem__(self, key):
+        return self._last[key]
+
+    def __contains__(self, key):
+        return False
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--top", type=int, default=50)
+    parser.add_argument("--rationale", action="store_true", help="instead: link and suggest with the semantic "
+                        "extra, the rationale picked by the rules and by the learned ranker in turn, at each size")
+    parser.add_argument("--rounds", type=int, default=3, help="with --rationale: runs of each (default 3)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(measure(args.child, args.top)))
+        found = measure_rationale(args.child, args.top, args.rounds) if args.rationale else measure(args.child, args.top)
+        print(json.dumps(found))
+        return 0
+    if args.rationale:
+        for size in args.sizes:
+            print(f"linking against {size:,} papers, rules and learned ranker in turn ...", flush=True)
+            found = in_child("link", ["--child", str(stored_database(size)), "--top", str(args.top), "--rationale",
+                                      "--rounds", str(args.rounds)])
+            if "failed" in found:
+                raise SystemExit(f"failed: {found['failed']}")
+            print(f"{found['papers']:,} papers ({found['embedded']:,} embedded in {found['embed_seconds']:.0f} s, "
+                  f"not counted), {found['claims']} claims, median of {found['rounds']} runs each: link and "
+                  f"suggest {found['rules']:.3f} s/claim with the rules, {found['learned ranker']:.3f} s/claim with "
+                  f"the learned ranker: x{found['learned ranker'] / found['rules']:.2f}")
         return 0
     results = []
     for size in args.sizes:

@@ -8,6 +8,7 @@ import click
 
 from ..core import paths
 from ..core.errors import InputError
+from ..link import ranker as rationale_ranker
 from ..link import stance as stance_model
 from ..link.curate import load_curation, read_curation
 from ..link.link import DEFAULT_TOP, claims_to_link, link_claims
@@ -101,50 +102,72 @@ def suggest(ctx, claim_ids, pairs_path, use_semantic):
     database = open_database(ctx)
     claims = claims_to_link(database, claim_ids)
     pairs = read_pairs(database, pairs_path) if pairs_path else None
-    model = stance_model.load_stance_model(semantic_index(use_semantic)
-                                           if stance_model.model_path().is_file() else None)
+    built = stance_model.model_path().is_file() or rationale_ranker.ranker_path().is_file()
+    semantic = semantic_index(use_semantic) if built else None
+    model = stance_model.load_stance_model(semantic)
+    ranker = rationale_ranker.load_ranker(semantic, model.embeddings if model else None)
     if pairs is not None:
         added = add_requested(database, pairs)
         claims = [c for c in claims if c.id in {claim_id for claim_id, _ in pairs}]
         click.echo(f"{len(pairs)} pairs in {pairs_path}: {added} new candidates (found by request)")
-    stats = suggest_for_claims(database, claims, stance=model)
+    stats = suggest_for_claims(database, claims, stance=model, ranker=ranker)
+    learned = ([f"learned stance model {model.version}"] if model else []) + \
+        ([f"rationale ranker {ranker.version}"] if ranker else [])
     click.echo(f"Suggestions for {stats.pairs} claim-paper pairs of {stats.claims} claims: {stats.computed} new or "
                f"recomputed, {stats.pairs - stats.computed} already current"
-               + (f" (learned stance model {model.version})" if model else ""))
+               + (f" ({'; '.join(learned)})" if learned else ""))
 
 
 @click.group("model")
 def model():
-    """The learned stance model: built from ../shared's benchmarks, cached outside the repository."""
+    """The learned stance model and rationale ranker: built from ../shared's benchmarks, cached outside the
+    repository."""
 
 
 @model.command("build")
 @click.option("--shared", type=click.Path(file_okay=False, path_type=Path), default=paths.ROOT.parent / "shared",
               show_default="../shared", help="The folder holding benchmarks/ (HealthVer, Citation-Integrity).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write it. Default: the cache (`tracker model show` says where).")
-@click.option("--if-missing", is_flag=True, help="Do nothing when the model is already built.")
+              help="Where to write the stance model (the ranker goes beside it). Default: the cache (`tracker "
+                   "model show` says where).")
+@click.option("--if-missing", is_flag=True, help="Build only what is not built yet.")
 @quiet_option("No progress display.")
 def model_build(shared, output, if_missing, quiet):
-    """Build the learned stance model (about four minutes on 2 cores; needs the semantic extra).
+    """Build the learned stance model and the rationale ranker (about six minutes on 2 cores; needs the
+    semantic extra).
 
-    Logistic regression over all-MiniLM-L6-v2 embeddings and word cues, trained on HealthVer dev
-    and Citation-Integrity train. `tracker link` and `tracker suggest` then use it where a claim's
+    The rationale ranker (logistic regression over word, phrase and all-MiniLM-L6-v2 similarity
+    features, trained on Citation-Integrity train) then picks the sentence of each paper that bears on
+    the claim. The stance model: logistic regression over all-MiniLM-L6-v2 embeddings and word cues,
+    trained on HealthVer dev and Citation-Integrity train. `tracker link` and `tracker suggest` use it
+    where a claim's
     catalog findings say nothing; every suggestion it makes names it.
     """
     path = output or stance_model.model_path()
-    if if_missing and path.is_file():
-        click.echo(f"The stance model is already built: {path}")
+    ranker_path = path.parent / rationale_ranker.ranker_path().name
+    if if_missing and path.is_file() and ranker_path.is_file():
+        click.echo(f"The stance model and the rationale ranker are already built: {path}, {ranker_path}")
         return
     semantic = semantic_index(True)
-    examples = stance_model.training_examples(shared)
     progress = Progress(quiet)
-    rows = stance_model.example_features(stance_model.Embeddings(semantic.embed), examples,
-                                         progress=lambda n, total: progress.show(f"embedding {n}/{total} examples"))
+    if not (if_missing and path.is_file()):
+        examples = stance_model.training_examples(shared)
+        rows = stance_model.example_features(stance_model.Embeddings(semantic.embed), examples,
+                                             progress=lambda n, total: progress.show(f"embedding {n}/{total} examples"))
+        progress.done()
+        spec = stance_model.train(examples, rows)
+        stance_model.write_model(spec, path)
+        click.echo(f"Built {spec['version']} from {len(examples)} examples ({stance_model.trained_on(spec)}): {path}")
+    citint = Path(shared) / "benchmarks" / "citint"
+    papers = rationale_ranker.citint_rank_examples(citint, "train")
+    frequency, documents = rationale_ranker.document_frequency(citint)
+    rows = rationale_ranker.example_rows(rationale_ranker.Vectors(semantic.embed), papers, frequency, documents,
+                                         progress=lambda n, total: progress.show(f"ranker: {n}/{total} papers"))
     progress.done()
-    spec = stance_model.train(examples, rows)
-    stance_model.write_model(spec, path)
-    click.echo(f"Built {spec['version']} from {len(examples)} examples ({stance_model.trained_on(spec)}): {path}")
+    spec = rationale_ranker.train(papers, rows, frequency, documents)
+    stance_model.write_model(spec, ranker_path)
+    click.echo(f"Built {spec['version']} from {spec['trained_on']['papers']} Citation-Integrity train papers "
+               f"({spec['trained_on']['sentences']} sentences): {ranker_path}")
 
 
 @model.command("show")
@@ -153,11 +176,19 @@ def model_show():
     path = stance_model.model_path()
     if not path.is_file():
         click.echo(f"No stance model at {path}; `tracker model build` builds it.")
+    else:
+        spec = stance_model.read_model(path)
+        click.echo(f"{spec['version']} at {path}\n  embedding: {spec['embedding']}\n  classes: "
+                   f"{', '.join(spec['classes'])}\n  trained on: {stance_model.trained_on(spec)} "
+                   f"(sha256 {spec['trained_on']['sha256'][:12]})")
+    path = rationale_ranker.ranker_path()
+    if not path.is_file():
+        click.echo(f"No rationale ranker at {path}; `tracker model build` builds it (the rules pick the sentence).")
         return
-    spec = stance_model.read_model(path)
-    click.echo(f"{spec['version']} at {path}\n  embedding: {spec['embedding']}\n  classes: "
-               f"{', '.join(spec['classes'])}\n  trained on: {stance_model.trained_on(spec)} "
-               f"(sha256 {spec['trained_on']['sha256'][:12]})")
+    spec = rationale_ranker.read_ranker(path)
+    click.echo(f"{spec['version']} at {path}\n  embedding: {spec['embedding']}\n  trained on: "
+               f"{spec['trained_on']['papers']} Citation-Integrity train papers, {spec['trained_on']['sentences']} "
+               f"sentences (sha256 {spec['trained_on']['sha256'][:12]})")
 
 
 @click.command("related")

@@ -484,8 +484,17 @@ def _in(values) -> str:
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
 
 
+def _sentence_source(field: str, section: str) -> str:
+    """Where a shown sentence comes from, in words: a title quoted for want of an abstract says so."""
+    return (f"CASE WHEN {field} = 'title' AND coalesce(p.abstract, '') = '' THEN 'from the title; no abstract stored' "
+            f"WHEN {field} = 'title' THEN 'from the title' "
+            f"WHEN {field} = 'abstract' AND {section} IS NOT NULL THEN 'from the abstract, ' || {section} || ' section' "
+            f"WHEN {field} = 'abstract' THEN 'from the abstract' END")
+
+
 # Every link with its paper, evidence level, flags and the person's stance; plus decisions about
-# pairs the linker did not propose (method "curated").
+# pairs the linker did not propose (method "curated"). `sentence_source` says where the sentence a page
+# shows comes from (the suggestion's sentence where there is one, else the rationale).
 CLAIM_EVIDENCE = """
 SELECT l.claim_id, c.statement AS claim, c.category, c.about AS claim_about, c.status AS claim_status, l.pmid, p.title, p.journal,
        p.pub_year, p.pub_date, p.doi, l.rank, l.score, l.methods, l.rationale, l.rationale_field,
@@ -493,7 +502,11 @@ SELECT l.claim_id, c.statement AS claim, c.category, c.about AS claim_about, c.s
        p.retracted, p.has_erratum, p.is_seed, cur.stance, cur.note AS stance_note, cur.reviewer,
        cur.date AS decided, cur.conflict, l.in_last_run, l.relevant, l.relevance_score, l.relevance_basis,
        l.rationale_section, s.stance AS suggested_stance, s.confidence AS suggestion_confidence,
-       s.sentence AS suggestion_sentence, s.reason AS suggestion_reason, s.method AS suggestion_method
+       s.sentence AS suggestion_sentence, s.reason AS suggestion_reason, s.method AS suggestion_method,
+       """ + _sentence_source("l.rationale_field", "l.rationale_section") + """ AS rationale_source,
+       """ + _sentence_source("CASE WHEN s.sentence IS NOT NULL THEN s.sentence_field ELSE l.rationale_field END",
+                              "CASE WHEN s.sentence IS NOT NULL THEN s.sentence_section ELSE l.rationale_section END") + """
+       AS sentence_source
 FROM claim_papers l
 JOIN claims c ON c.id = l.claim_id
 JOIN papers p ON p.pmid = l.pmid
@@ -504,7 +517,7 @@ UNION ALL
 SELECT cur.claim_id, c.statement, c.category, c.about, c.status, cur.pmid, p.title, p.journal, p.pub_year, p.pub_date,
        p.doi, NULL, NULL, '["curated"]', NULL, NULL, e.level, e.basis, p.retracted, p.has_erratum, p.is_seed,
        cur.stance, cur.note, cur.reviewer, cur.date, cur.conflict, NULL, 1, NULL, 'decided by a person', NULL,
-       NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM curation cur
 JOIN claims c ON c.id = cur.claim_id
 JOIN papers p ON p.pmid = cur.pmid

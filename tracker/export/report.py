@@ -153,7 +153,8 @@ def _write_evidence(db, claim_id: str, filters: Filters, handle: TextIO, candida
         handle.write("| " + " | ".join([
             _paper_cell(row), str(row["year"] or ""), markdown_text(row["title"] or ""), row["evidence_level"] or "",
             _stance_cell(row), "**retracted**" if row["retracted"] else "",
-            markdown_text(row["suggestion_sentence"] or row["rationale"] or ""),
+            markdown_text(row["suggestion_sentence"] or row["rationale"] or "")
+            + (f" ({row['sentence_source']})" if row.get("sentence_source") else ""),
         ]) + " |\n")
     if len(undecided) > candidates:
         handle.write(f"\n{len(undecided) - candidates} more undecided candidates: "

@@ -83,6 +83,8 @@ LINK_COLUMNS = _columns("""
     suggestion_sentence         text   The sentence of the paper the suggestion rests on.
     suggestion_method           text   What made the suggestion: catalog findings, the topic check, or the learned stance model (learned model (stance-lr-1:digest)).
     rationale_section           text   The section of a structured abstract the rationale is in.
+    rationale_source            text   Where the rationale comes from, in words: "from the abstract", "from the abstract, RESULTS section", "from the title", or "from the title; no abstract stored" (the paper has no abstract yet, as starter records do).
+    sentence_source             text   Where the sentence the pages and the report show comes from (the suggestion's sentence where there is one, else the rationale), in the same words.
 """)
 
 CLAIM_COLUMNS = _columns("""
@@ -275,7 +277,7 @@ def link_rows(db: sqlite_utils.Database, filters: Filters) -> Iterator[dict]:
                l.semantic_score, ce.retracted, ce.has_erratum, ce.is_seed AS starter_record, ce.in_last_run,
                l.first_linked, ce.doi, ce.relevant, ce.relevance_basis, ce.suggested_stance,
                ce.suggestion_confidence, ce.suggestion_reason, ce.suggestion_sentence, ce.suggestion_method,
-               ce.rationale_section
+               ce.rationale_section, ce.rationale_source, ce.sentence_source
         FROM claim_evidence ce LEFT JOIN claim_papers l ON l.claim_id = ce.claim_id AND l.pmid = ce.pmid
         {_where(conditions)}
         ORDER BY ce.claim_id, ce.relevant = 0, ce.rank IS NULL, ce.rank, ce.pmid"""

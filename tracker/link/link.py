@@ -25,6 +25,7 @@ from ..core.clock import utc_now
 from ..core.errors import TrackerError
 from ..papers.evidence import paper_levels_for
 from . import index
+from .ranker import load_ranker
 from .stance import load_stance_model
 from .suggest import suggest_for_claims
 
@@ -165,7 +166,9 @@ def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, 
             results.append(link_claim(db, claim, top=top, semantic=semantic))
             if progress:
                 progress(number, len(claims), claim.id)
-        suggest_for_claims(db, claims, stance=load_stance_model(semantic))
+        stance = load_stance_model(semantic)
+        ranker = load_ranker(semantic, stance.embeddings if stance else None)
+        suggest_for_claims(db, claims, stance=stance, ranker=ranker)
     except BaseException as error:  # recorded as failed, not left "running"; the next link redoes it all
         with contextlib.suppress(Exception), db.atomic():
             db["link_runs"].update(run_id, {"finished_at": utc_now(), "status": "failed"})

@@ -8,7 +8,10 @@ The rationale for a link is the sentence that bears most on the claim:
   sentences considered, and pairs of adjacent words shared (a phrase, not only its words);
 - a sentence that states one of the claim's findings (db/claims.yml) counts extra;
 - in a structured abstract, RESULTS and CONCLUSIONS sentences count extra, BACKGROUND and
-  OBJECTIVE ones less: they say what was found rather than what was asked.
+  OBJECTIVE ones less: they say what was found rather than what was asked;
+- a sentence that asks or states an aim ("whether", "we aimed to") counts less, and names no finding.
+
+With the semantic extra and `tracker model build`, a learned ranker (link/ranker.py) picks instead.
 
 The sentence's place in the abstract is not scored (it only breaks ties): a benchmark that lists
 the annotated sentence first would reward it, real abstracts would not.
@@ -36,6 +39,11 @@ _SECTION_OF = {
 }
 FINDING_WEIGHT = 3.0
 BIGRAM_WEIGHT = 1.0
+# A sentence that asks or states an aim restates the question: it is not quoted over one that reports, and a
+# finding it names is not stated.
+ASKS = re.compile(r"\b(?:whether|we (?:aimed|sought|investigated|examined|evaluated|hypothesi[sz]ed)|aims?|"
+                  r"objectives?|purpose|to (?:investigate|determine|examine|evaluate|assess|explore))\b", re.I)
+ASKING_WEIGHT = -2.0
 _LABEL = re.compile(r"^([A-Z][A-Z ,&/-]{2,60}): ")  # how the store writes a section: "RESULTS: ..."
 _TOKEN = re.compile(r"[a-z0-9μ]+")
 
@@ -72,7 +80,8 @@ def paper_sentences(title: str | None, abstract: str | None) -> list[PaperSenten
     return found
 
 
-def _bigrams(text: str) -> set[tuple[str, str]]:
+def word_pairs(text: str) -> set[tuple[str, str]]:
+    """The pairs of adjacent words of a text, normalised: a phrase shared, not only its words."""
     tokens = _TOKEN.findall(normalise(text))
     return set(zip(tokens, tokens[1:]))
 
@@ -82,9 +91,9 @@ class RationaleScorer:
 
     def __init__(self, claim: Claim, claim_text: str | None = None):
         self.claim = claim
-        text = claim_text or " ".join([claim.statement, *claim.synonyms])
+        self.text = text = claim_text or " ".join([claim.statement, *claim.synonyms])
         self.stems = set(words(text))
-        self.bigrams = _bigrams(text)
+        self.bigrams = word_pairs(text)
 
     def rarity(self, sentences: list[PaperSentence]) -> dict[str, float]:
         frequency = Counter(w for s in sentences for w in set(words(s.text)))
@@ -103,9 +112,11 @@ class RationaleScorer:
     def score(self, sentence: PaperSentence, rarity: dict[str, float]) -> float:
         shared = self.stems & set(words(sentence.text))
         score = sum(rarity.get(w, 1.0) for w in shared)
-        score += BIGRAM_WEIGHT * len(self.bigrams & _bigrams(sentence.text))
+        score += BIGRAM_WEIGHT * len(self.bigrams & word_pairs(sentence.text))
         score += SECTION_WEIGHT.get(sentence.section or "", 0.0)
-        if self.claim.findings and self.finding(sentence):
+        if ASKS.search(sentence.text):
+            score += ASKING_WEIGHT
+        elif self.claim.findings and self.finding(sentence):
             score += FINDING_WEIGHT
         return score
 

@@ -38,6 +38,7 @@ from ..core.ids import as_pmid
 from ..core.vocabulary import HUMAN, PRECLINICAL
 from ..papers.evidence import paper_levels_for
 from ..papers.store import mesh_descriptors
+from .ranker import RationaleRanker
 from .rationale import PaperSentence, RationaleScorer, paper_sentences
 from .relevance import Relevance, relevance
 from .stance import StanceModel
@@ -71,16 +72,23 @@ def _statement(claim: Claim) -> str:
     return claim.statement.rstrip(".")
 
 
-def suggest(claim: Claim, paper: dict, level: str, stance: StanceModel | None = None) -> Suggestion:
+def suggest(claim: Claim, paper: dict, level: str, stance: StanceModel | None = None,
+            ranker: RationaleRanker | None = None) -> Suggestion:
     """One suggestion, with the paper's relevance and rationale. `paper` has title, abstract, mesh and keywords;
-    `stance`, the learned model, is asked only where the claim's findings say nothing."""
+    `stance`, the learned model, is asked only where the claim's findings say nothing; `ranker`, the learned
+    rationale ranker, picks the rationale where it is built (else the rules do)."""
     sentences = paper_sentences(paper["title"], paper["abstract"])
     scorer = RationaleScorer(claim)
     rarity = scorer.rarity(sentences)
     stated = [(s, *hit) for s in sentences if (hit := scorer.finding(s))]
     topic = relevance(claim, paper["title"], paper["abstract"], paper["mesh"], paper["keywords"], bool(stated),
                       paper.get("chemicals", []), bool(paper.get("is_seed")))
-    best = scorer.best(sentences, rarity)  # the rationale: what bears most on the claim, whatever it says
+    # The rationale: what bears most on the claim, whatever it says.
+    if ranker is not None:
+        stating = {id(s) for s, *_ in stated}
+        best = ranker.best(scorer.text, sentences, states_finding=lambda s: id(s) in stating)
+    else:
+        best = scorer.best(sentences, rarity)
     made = _suggest(claim, stated, topic, best, scorer, rarity, level)
     if stance is not None and made.stance == "mentions" and (not claim.findings or made.method == "catalog findings"):
         made = _learned(claim, sentences, stance, level) or made
@@ -124,8 +132,10 @@ def _suggest(claim, stated, topic: Relevance, best, scorer, rarity, level) -> Su
                       "none of the claim's findings", "topic check")
 
 
-def inputs_hash(claim_row: dict, content_hash: str | None, stance_version: str | None = None) -> str:
+def inputs_hash(claim_row: dict, content_hash: str | None, stance_version: str | None = None,
+                ranker_version: str | None = None) -> str:
     parts = [METHOD_VERSION, stance_version or "", content_hash or "",
+             *([f"ranker {ranker_version}"] if ranker_version else []),
              *(str(claim_row.get(k)) for k in ("statement", "synonyms", "topic", "findings", "subject"))]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
@@ -160,10 +170,11 @@ class SuggestStats:
 
 
 def suggest_for_claims(db: sqlite_utils.Database, claims: list[Claim], now: str | None = None,
-                       stance: StanceModel | None = None) -> SuggestStats:
+                       stance: StanceModel | None = None, ranker: RationaleRanker | None = None) -> SuggestStats:
     """A current suggestion for every candidate pair of these claims (decided pairs too: a suggestion
     shown beside a decision is never shown as the stance, but it is how suggestions are checked).
-    `stance`: the learned model (link/stance.py), where it is built."""
+    `stance`: the learned model (link/stance.py), where it is built; `ranker`: the learned rationale ranker
+    (link/ranker.py), where it is built."""
     now = now or utc_now()
     stats = SuggestStats(claims=len(claims))
     for claim in claims:
@@ -174,10 +185,11 @@ def suggest_for_claims(db: sqlite_utils.Database, claims: list[Claim], now: str 
         levels = paper_levels_for(db, list(papers))
         suggestions, links = [], []
         for pmid, paper in papers.items():
-            digest = inputs_hash(claim_row, paper["content_hash"], stance.version if stance else None)
+            digest = inputs_hash(claim_row, paper["content_hash"], stance.version if stance else None,
+                                 ranker.version if ranker else None)
             if stored.get(pmid) == digest:
                 continue
-            made = suggest(claim, paper, levels[pmid].level, stance)
+            made = suggest(claim, paper, levels[pmid].level, stance, ranker)
             key = {"claim_id": claim.id, "pmid": pmid}
             links.append({**key, "relevant": int(made.topic.relevant), "relevance_score": made.topic.score,
                           "relevance_basis": made.topic.basis, **_sentence_columns("rationale", made.rationale)})
