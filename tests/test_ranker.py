@@ -166,3 +166,13 @@ def test_a_title_quoted_for_want_of_an_abstract_says_so_on_the_pages_and_in_the_
     assert rows[str(pmid)]["rationale_field"] == "title"
     report = CliRunner().invoke(cli, ["--db", str(built_records), "export", "report", "--claim", claim_id])
     assert "(from the title; no abstract stored)" in report.output
+
+
+def test_a_finding_named_in_a_question_is_not_stated():
+    # "We aimed to determine whether ... causes liver damage" names the claim's finding; it reports nothing.
+    asking = suggest(LIVER, {"title": None, "abstract": QUESTION, "mesh": [], "keywords": []}, "observational")
+    reporting = suggest(LIVER, {"title": None, "abstract": f"{QUESTION} {ANSWER}", "mesh": [], "keywords": []},
+                        "observational")
+    assert reporting.method == "catalog findings" and reporting.stance == "supports"
+    assert reporting.sentence.text == ANSWER
+    assert asking.method != "catalog findings" and asking.stance != "supports"

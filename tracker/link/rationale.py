@@ -101,7 +101,10 @@ class RationaleScorer:
         return {w: math.log((count + 1) / (n + 1)) + 1 for w, n in frequency.items()}
 
     def finding(self, sentence: PaperSentence):
-        """(finding, matched terms) of the first of the claim's findings the sentence states, or None."""
+        """(finding, matched terms) of the first of the claim's findings the sentence states, or None. A sentence
+        that asks or states an aim ("we aimed to determine whether kratom causes ...") states none."""
+        if ASKS.search(sentence.text):
+            return None
         plain = normalise(sentence.text)
         for finding in self.claim.findings:
             hits = rule_hits(finding.rules, plain)
