@@ -73,7 +73,8 @@ def measure_rationale(path: Path, top: int, rounds: int) -> dict:
     suggestion made, the rationale picked by the rules and by the learned ranker in turn (rules first, then
     alternating), seconds per claim. No sentence vector is kept from one paper to the next: the records here
     are 164 real ones under many PMIDs, so a kept vector would make the ranker look cheaper than it is on
-    papers that differ."""
+    papers that differ (and a real run, which keeps them, embeds a paper's sentences once for all its claims:
+    this is the upper bound). Word vectors are kept, as a run keeps them: words recur across papers."""
     from tracker.link import index
     from tracker.link.link import link_claim
     from tracker.link.ranker import Vectors, load_ranker, read_ranker, ranker_path, RationaleRanker
@@ -84,7 +85,7 @@ def measure_rationale(path: Path, top: int, rounds: int) -> dict:
     class Uncached(Vectors):
         def __init__(self, embed):
             super().__init__(embed)
-            self.sentences.cache = self.words.cache = _Forgetful()
+            self.sentences.cache = _Forgetful()
 
     db, claims = fresh(path)
     semantic = semantic_index(True)

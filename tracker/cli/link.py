@@ -133,7 +133,7 @@ def model():
 @click.option("--if-missing", is_flag=True, help="Build only what is not built yet.")
 @quiet_option("No progress display.")
 def model_build(shared, output, if_missing, quiet):
-    """Build the learned stance model and the rationale ranker (about six minutes on 2 cores; needs the
+    """Build the learned stance model and the rationale ranker (about eight minutes on 2 cores; needs the
     semantic extra).
 
     The rationale ranker (logistic regression over word, phrase and all-MiniLM-L6-v2 similarity

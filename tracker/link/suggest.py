@@ -83,8 +83,9 @@ def suggest(claim: Claim, paper: dict, level: str, stance: StanceModel | None = 
     stated = [(s, *hit) for s in sentences if (hit := scorer.finding(s))]
     topic = relevance(claim, paper["title"], paper["abstract"], paper["mesh"], paper["keywords"], bool(stated),
                       paper.get("chemicals", []), bool(paper.get("is_seed")))
-    # The rationale: what bears most on the claim, whatever it says.
-    if ranker is not None:
+    # The rationale: what bears most on the claim, whatever it says. The ranker embeds every sentence, so it
+    # reads the papers on the claim's topic, whose sentence a fact-checker quotes; the rules pick for the rest.
+    if ranker is not None and topic.relevant:
         stating = {id(s) for s, *_ in stated}
         best = ranker.best(scorer.text, sentences, states_finding=lambda s: id(s) in stating)
     else:
