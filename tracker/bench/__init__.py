@@ -15,7 +15,7 @@ BENCHMARKS = {
     "load": "tracker load against Bio.Entrez.read on the same PubMed XML",
     "wal": "the write-ahead log's peak while a large file loads, staged against one transaction",
     "size": "database MB per 1,000 papers, table by table, beside earlier versions' storage",
-    "link": "tracker link time per claim at 1,000, 10,000 and 100,000 papers",
+    "link": "tracker link time per claim at 1,000, 10,000 and 100,000 papers (--rationale: rules against the ranker)",
     "retrieval": "the linker's retrieval against plain BM25 (HealthVer dev)",
     "evidence": "retrieval, rationale and stance on Citation-Integrity and HealthVer dev, beside baselines",
     "serve": "page p95 latency beside Datasette's papers table, or this tree against a git revision",
