@@ -43,7 +43,8 @@ from .rationale import PaperSentence, RationaleScorer, paper_sentences
 from .relevance import Relevance, relevance
 from .stance import StanceModel
 
-METHOD_VERSION = "suggest-2"  # 2: a paper must name the catalog's subject (kratom) to be relevant
+# 2: a paper must name the catalog's subject (kratom) to be relevant; 3: a sentence that asks states no finding
+METHOD_VERSION = "suggest-3"
 DESIGN = {
     "systematic-review": "a systematic review", "rct": "a randomised controlled trial",
     "clinical-trial": "a clinical trial", "observational": "an observational study", "case-series": "a case series",
