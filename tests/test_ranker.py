@@ -141,6 +141,10 @@ def test_the_ranker_reads_papers_on_the_claims_topic_and_the_rules_the_others(sp
     counting = ranker.RationaleRanker(spec, lambda texts: asked.extend(texts) or hashed(texts))
     made = suggest(LIVER, off_topic, "observational", ranker=counting)
     assert not made.topic.relevant and asked == []
+    title_only = {"title": "Kratom-associated cholestatic liver injury after long-term use", "abstract": None,
+                  "mesh": [], "keywords": []}
+    titled = suggest(LIVER, title_only, "case-report", ranker=counting)  # one sentence: nothing to rank
+    assert titled.rationale.field == "title" and asked == []
     assert made.rationale == suggest(LIVER, off_topic, "observational").rationale
 
 

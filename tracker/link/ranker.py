@@ -185,8 +185,8 @@ class RationaleRanker:
         """The sentence that bears most on the claim: the learned score, plus the rules' section weight, less a
         penalty for a sentence that asks, and a bonus where `states_finding(sentence)` says it states one of the
         claim's findings. Ties go to the earlier."""
-        if not sentences:
-            return None
+        if len(sentences) < 2:  # a title alone: nothing to choose, nothing to embed
+            return sentences[0] if sentences else None
         learned = self.scores(claim, [s.text for s in sentences])
         total = []
         for score, sentence in zip(learned, sentences):
