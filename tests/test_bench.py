@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from tracker.bench import BENCHMARKS
 from tracker.cli import cli
 
-TRACKER = [sys.executable, "-c", "from tracker.cli import cli; cli()"]
+from .support.serving import TRACKER
+
 
 
 def test_every_benchmark_is_listed_and_takes_its_own_options():

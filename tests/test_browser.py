@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from .support.built import built, copy_database  # noqa: F401  (built: a fixture)
-from .support.serving import tracker_serve
+from .support.serving import TRACKER, tracker_serve
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -190,13 +190,12 @@ def test_every_page_says_its_verdicts_in_words(workspace, browser):
 def test_the_readme_screenshot_is_taken_again_by_one_command(workspace, tmp_path):
     # `tracker docs screenshot`: README's picture of the claim page, from a served database, whole or not at all.
     import subprocess
-    import sys
 
     from tracker.serve.screenshot import png_size
 
     db, _ = workspace
     out = tmp_path / "claim-page.png"
-    tracker = [sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(db), "docs", "screenshot"]
+    tracker = [*TRACKER, "--db", str(db), "docs", "screenshot"]
     done = subprocess.run([*tracker, "-o", str(out), "--width", "1000", "--height", "700"], capture_output=True,
                           text=True, timeout=180)
     assert done.returncode == 0, done.stderr

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from pathlib import Path
 
-from tracker.serve.process import served
+from tracker.serve.process import TRACKER_COMMAND, served
 
 REPO = Path(__file__).resolve().parents[2]
-TRACKER = [sys.executable, "-c", "from tracker.cli import cli; cli()"]
+TRACKER = TRACKER_COMMAND  # the tracker CLI as a process
 
 
 @contextlib.contextmanager

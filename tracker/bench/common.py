@@ -19,11 +19,11 @@ import urllib.request
 from pathlib import Path
 
 from ..core.errors import TrackerError
+from ..serve.process import TRACKER_COMMAND
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "bench-data"  # built files and databases, kept between runs (git ignores it)
 SHARED = ROOT.parent / "shared"
-TRACKER = "from tracker.cli import cli; cli()"  # the CLI, run by the interpreter running the benchmark
 
 
 def checkout() -> Path:
@@ -47,7 +47,7 @@ def shared_folder(path: Path | None = None) -> Path:
 
 def tracker_command(db: Path) -> list[str]:
     """`tracker --db DB` as a process of this interpreter (run with cwd set to the code to measure)."""
-    return [sys.executable, "-c", TRACKER, "--db", str(db)]
+    return [*TRACKER_COMMAND, "--db", str(db)]
 
 
 def records_file(size: int, workdir: Path = DATA) -> Path:

@@ -27,7 +27,6 @@ import csv
 import json
 import re
 import sqlite3
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -39,7 +38,8 @@ from ..link import index, ranker, stance
 from ..link.link import fuse
 from ..link.rationale import PaperSentence, RationaleScorer
 from ..link.suggest import suggest
-from .common import ROOT, SHARED, TRACKER
+from ..serve.process import TRACKER_COMMAND
+from .common import ROOT, SHARED
 
 NEGATION = re.compile(r"\b(no|not|none|without|lack\w*|fail\w*|neither|nor|never)\b", re.I)
 
@@ -240,7 +240,7 @@ def kratom(gold_path: Path) -> dict:
         db_path = Path(folder) / "kratom.db"
         env = {**os.environ, "TRACKER_DB": str(db_path), "TRACKER_EUTILS_URL": "http://127.0.0.1:9/",
                "TRACKER_BACKOFF_SECONDS": "0.01"}
-        subprocess.run([sys.executable, "-c", TRACKER, "run"],  # as scripts/run builds it
+        subprocess.run([*TRACKER_COMMAND, "run"],  # as scripts/run builds it
                        env=env, check=True, capture_output=True)
         db = sqlite_utils.Database(db_path)
         with gold_path.open(encoding="utf-8", newline="") as handle:

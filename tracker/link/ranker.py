@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ..core.errors import InputError, TrackerError
 from .rationale import ASKS
-from .rationale import SECTION_WEIGHT, PaperSentence, word_pairs, words
+from .rationale import SECTION_WEIGHT, PaperSentence, word_pairs, word_rarity, words
 from .stance import EMBEDDING, Embeddings, model_path, without_markers
 
 VERSION = "rationale-lr-1"
@@ -101,8 +101,7 @@ def sentence_features(claim: str, sentences: list[str], vectors: Vectors, freque
     sentence_words = [words(s) for s in sentences]
     sets = [set(w) for w in sentence_words]
     count = len(sentences)
-    here = Counter(w for s in sets for w in s)
-    rare_here = {w: math.log((count + 1) / (n + 1)) + 1 for w, n in here.items()}
+    rare_here = word_rarity(sets)
 
     def rare(word: str) -> float:
         return math.log((documents + 1) / (frequency.get(word, 0) + 1)) + 1

@@ -80,6 +80,13 @@ def paper_sentences(title: str | None, abstract: str | None) -> list[PaperSenten
     return found
 
 
+def word_rarity(sentence_words: list[set[str]]) -> dict[str, float]:
+    """How rare each word is among these sentences (their word sets): an IDF over the paper's own sentences."""
+    frequency = Counter(w for found in sentence_words for w in found)
+    count = len(sentence_words)
+    return {w: math.log((count + 1) / (n + 1)) + 1 for w, n in frequency.items()}
+
+
 def word_pairs(text: str) -> set[tuple[str, str]]:
     """The pairs of adjacent words of a text, normalised: a phrase shared, not only its words."""
     tokens = _TOKEN.findall(normalise(text))
@@ -96,9 +103,7 @@ class RationaleScorer:
         self.bigrams = word_pairs(text)
 
     def rarity(self, sentences: list[PaperSentence]) -> dict[str, float]:
-        frequency = Counter(w for s in sentences for w in set(words(s.text)))
-        count = len(sentences)
-        return {w: math.log((count + 1) / (n + 1)) + 1 for w, n in frequency.items()}
+        return word_rarity([set(words(s.text)) for s in sentences])
 
     def finding(self, sentence: PaperSentence):
         """(finding, matched terms) of the first of the claim's findings the sentence states, or None. A sentence

@@ -15,6 +15,8 @@ from pathlib import Path
 from ..core.errors import TrackerError
 
 CODE = Path(__file__).resolve().parents[2]  # the source tree this module is part of
+# The tracker's CLI as a process of this interpreter; run with cwd set to a source tree, that tree's code runs.
+TRACKER_COMMAND = [sys.executable, "-c", "from tracker.cli import cli; cli()"]
 
 
 def free_port() -> int:
@@ -32,8 +34,7 @@ def served(db: Path, *options: str, code: Path = CODE, env: dict | None = None, 
     port = free_port()
     sink = open(output, "wb") if output else subprocess.PIPE  # noqa: SIM115  (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-c", "from tracker.cli import cli; cli()", "--db", str(db), "serve", "--port", str(port),
-         *options], cwd=code, env={**os.environ, **(env or {})}, stdout=sink, stderr=subprocess.STDOUT)
+        [*TRACKER_COMMAND, "--db", str(db), "serve", "--port", str(port), *options], cwd=code, env={**os.environ, **(env or {})}, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + start_s
     try:
