@@ -467,6 +467,18 @@ def test_markdown_extraction_keeps_escaped_and_bracketed_characters(markdown, ke
     assert markdown_to_text(markdown)[0].strip() == kept
 
 
+def _processes_naming(path) -> list[int]:
+    """The live processes whose command line names `path` (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                status = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if status != "Z" and str(path).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
 def test_a_failed_or_killed_load_is_in_load_runs(fixtures, tmp_path):
     db_path = tmp_path / "tracker.db"
     path = tmp_path / "many.xml"
@@ -490,6 +502,11 @@ def test_a_failed_or_killed_load_is_in_load_runs(fixtures, tmp_path):
     with sqlite3.connect(db_path) as connection:
         rows = connection.execute("SELECT path, status, finished_at FROM load_runs").fetchall()
     assert rows == [(str(path), "running", None)]
+    # Its parsing workers end with it, rather than wait on their task pipe for ever.
+    deadline = time.monotonic() + 10
+    while _processes_naming(db_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_naming(db_path) == []
     # A load that fails for a reason of its own (here, Ctrl-C) says so in load_runs.
     small = fixtures / "biopython_entrez/pubmed7.xml"
     code = ("import tracker.papers.load as load\n"

@@ -57,11 +57,22 @@ DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 WORKER_NICENESS = 10
 
 
-def _lower_priority() -> None:
+def _start_worker(parent: int) -> None:
+    """A parsing worker: at a lower priority, and ended with the load that started it. A forked worker holds
+    the task pipe open itself, so after the load is killed (SIGKILL) it would wait on it for ever."""
     try:
         os.nice(WORKER_NICENESS)
     except OSError:  # not permitted here: parse at the same priority
         pass
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: Linux only
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the load died before the line above took effect
+        os._exit(1)
 
 
 def _sniff(head: bytes) -> str:
@@ -155,7 +166,8 @@ def _split_batches(path: Path, workers: int, parse: Callable = parse_run) -> Ite
                 return
             tasks = ((parse, run) for run in runs)
         context = multiprocessing.get_context("fork")  # the workers need nothing but this module
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_lower_priority) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(os.getpid(),)) as pool:
             pending: deque = deque()
             try:
                 for task in tasks:
