@@ -15,6 +15,7 @@ np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
 
 from tracker.link import ranker  # noqa: E402
+from tracker.link.stance import Embeddings  # noqa: E402
 from tracker.link.rationale import PaperSentence, RationaleScorer, paper_sentences  # noqa: E402
 from tracker.link.suggest import suggest, suggest_for_claims  # noqa: E402
 
@@ -48,14 +49,14 @@ def frequency():
 
 @pytest.fixture(scope="module")
 def spec(papers, frequency):
-    rows = ranker.example_rows(ranker.Vectors(hashed), papers, *frequency)
+    rows = ranker.example_rows(Embeddings(hashed), papers, *frequency)
     return ranker.train(papers, rows, *frequency)
 
 
 def test_the_ranker_is_what_scikit_learn_fitted_and_reads_back(papers, frequency, spec, tmp_path):
     from sklearn.linear_model import LogisticRegression
 
-    rows = ranker.example_rows(ranker.Vectors(hashed), papers, *frequency)
+    rows = ranker.example_rows(Embeddings(hashed), papers, *frequency)
     flat = np.asarray([row for paper in rows for row in paper])
     marked = [m for p in papers for m in p.marked]
     fitted = LogisticRegression(C=ranker.REGULARISATION, max_iter=5000).fit(
@@ -74,9 +75,9 @@ def test_the_ranker_is_what_scikit_learn_fitted_and_reads_back(papers, frequency
 
 
 def test_the_same_data_builds_the_same_ranker_and_other_data_another(papers, frequency, spec):
-    again = ranker.train(papers, ranker.example_rows(ranker.Vectors(hashed), papers, *frequency), *frequency)
+    again = ranker.train(papers, ranker.example_rows(Embeddings(hashed), papers, *frequency), *frequency)
     assert again == spec
-    fewer = ranker.train(papers[:-5], ranker.example_rows(ranker.Vectors(hashed), papers[:-5], *frequency),
+    fewer = ranker.train(papers[:-5], ranker.example_rows(Embeddings(hashed), papers[:-5], *frequency),
                          *frequency)
     assert fewer["trained_on"]["sha256"] != spec["trained_on"]["sha256"]
 
@@ -110,7 +111,7 @@ def test_a_sentence_that_only_asks_is_not_quoted_for_one_that_reports(spec):
     claim_text = RationaleScorer(LIVER).text
     asks, reports = model.scores(claim_text, [QUESTION, ANSWER])
     assert asks > reports  # learned alone, the question's shared words win
-    features = ranker.sentence_features(claim_text, [QUESTION, ANSWER], ranker.Vectors(hashed),
+    features = ranker.sentence_features(claim_text, [QUESTION, ANSWER], Embeddings(hashed),
                                         spec["document_frequency"], spec["documents"])
     assert [row[ranker.FEATURES.index("asks")] for row in features] == [1.0, 0.0]
     paper = {"title": None, "abstract": f"{QUESTION} {ANSWER}", "mesh": [], "keywords": []}
@@ -187,3 +188,34 @@ def test_a_finding_named_in_a_question_is_not_stated():
     assert reporting.method == "catalog findings" and reporting.stance == "supports"
     assert reporting.sentence.text == ANSWER
     assert asking.method != "catalog findings" and asking.stance != "supports"
+
+
+def test_a_papers_vectors_are_embedded_once_and_kept_in_the_database(db, spec, monkeypatch):
+    from tracker.core.schema import ensure_schema
+    from tracker.link.semantic import VectorStore
+
+    ensure_schema(db)
+    on_topic = {"title": "Kratom and the liver: a follow-up study", "abstract": STRUCTURED, "mesh": [], "keywords": []}
+    asked = []
+    first = Embeddings(lambda texts: asked.extend(texts) or hashed(texts), VectorStore(db))
+    made = suggest(LIVER, on_topic, "observational", ranker=ranker.RationaleRanker(spec, first))
+    assert made.rationale.text == ANSWER
+    assert asked and len(asked) == len(set(asked))  # each text once, the paper's sentences and words among them
+    assert all(s.text in asked for s in paper_sentences(on_topic["title"], STRUCTURED))
+    assert db["text_embeddings"].count == len(asked)
+    stored = VectorStore(db).get(asked)
+    assert set(stored) == set(asked)
+    assert np.allclose(np.array([stored[t] for t in asked]), hashed(asked), atol=1e-6)  # float32 of the same
+    # Another run (nothing in memory) reads them back and embeds nothing, and picks the same sentence.
+    again = []
+    second = Embeddings(lambda texts: again.extend(texts) or hashed(texts), VectorStore(db))
+    assert suggest(LIVER, on_topic, "observational", ranker=ranker.RationaleRanker(spec, second)).rationale == \
+        made.rationale
+    assert again == []
+    # Memory holds a bounded number of vectors; what it let go is read from the database again.
+    monkeypatch.setattr(Embeddings, "KEPT", 3)
+    bounded = Embeddings(lambda texts: again.extend(texts) or hashed(texts), VectorStore(db))
+    for _ in range(2):
+        assert suggest(LIVER, on_topic, "observational", ranker=ranker.RationaleRanker(spec, bounded)).rationale == \
+            made.rationale
+    assert again == [] and len(bounded.cache) < len(asked)

@@ -128,7 +128,7 @@ def rationale(folder: Path, semantic, limit: int | None) -> dict:
 
     train = ranker.citint_rank_examples(folder, "train")[:limit and 5 * limit]
     frequency, documents = ranker.document_frequency(folder)
-    vectors = ranker.Vectors(semantic.embed)
+    vectors = stance.Embeddings(semantic.embed)
     rows = ranker.example_rows(vectors, train, frequency, documents)
     shipped = ranker.RationaleRanker(ranker.train(train, rows, frequency, documents), vectors)
     learned = ranker.hit_rate(dev, [_ranker_pick(shipped, e) for e in dev])

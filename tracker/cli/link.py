@@ -104,8 +104,9 @@ def suggest(ctx, claim_ids, pairs_path, use_semantic):
     pairs = read_pairs(database, pairs_path) if pairs_path else None
     built = stance_model.model_path().is_file() or rationale_ranker.ranker_path().is_file()
     semantic = semantic_index(use_semantic) if built else None
-    model = stance_model.load_stance_model(semantic)
-    ranker = rationale_ranker.load_ranker(semantic, model.embeddings if model else None)
+    vectors = semantic.stored(database) if semantic is not None else None
+    model = stance_model.load_stance_model(semantic, vectors)
+    ranker = rationale_ranker.load_ranker(semantic, vectors)
     if pairs is not None:
         added = add_requested(database, pairs)
         claims = [c for c in claims if c.id in {claim_id for claim_id, _ in pairs}]
@@ -161,7 +162,7 @@ def model_build(shared, output, if_missing, quiet):
     citint = Path(shared) / "benchmarks" / "citint"
     papers = rationale_ranker.citint_rank_examples(citint, "train")
     frequency, documents = rationale_ranker.document_frequency(citint)
-    rows = rationale_ranker.example_rows(rationale_ranker.Vectors(semantic.embed), papers, frequency, documents,
+    rows = rationale_ranker.example_rows(stance_model.Embeddings(semantic.embed), papers, frequency, documents,
                                          progress=lambda n, total: progress.show(f"ranker: {n}/{total} papers"))
     progress.done()
     spec = rationale_ranker.train(papers, rows, frequency, documents)

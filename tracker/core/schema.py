@@ -188,6 +188,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         content_hash  text
         vector        blob         The title and abstract's embedding, float32
     """),
+    _table("text_embeddings", "digest", """
+        digest  text  SHA-1 of the model and the text (a paper's sentence, a word, a claim)
+        model   text  The embedding model (all-MiniLM-L6-v2)
+        vector  blob  The text's embedding, float32
+    """),
     _table("searches", "name", """
         name         text
         term         text
@@ -310,6 +315,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         opposite_rules text        JSON list of rules recognising a sentence that asserts the opposite
         subject       text         What every paper bearing on the claim names: the catalog's words for kratom and its alkaloids (JSON list)
         about         text         What the claim is about: people (its verdict rates animal and in-vitro work down as indirect) or mechanism (how kratom acts, which laboratory work answers directly)
+        contrary      text         JSON list of claims a sentence asserting this one asserts too only where it states one of their findings
     """, indexes=[["category"], ["status"]]),
     _table("claim_categories", "name", """
         name         text

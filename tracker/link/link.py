@@ -166,8 +166,9 @@ def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, 
             results.append(link_claim(db, claim, top=top, semantic=semantic))
             if progress:
                 progress(number, len(claims), claim.id)
-        stance = load_stance_model(semantic)
-        ranker = load_ranker(semantic, stance.embeddings if stance else None)
+        vectors = semantic.stored(db) if semantic is not None else None
+        stance = load_stance_model(semantic, vectors)
+        ranker = load_ranker(semantic, vectors)
         suggest_for_claims(db, claims, stance=stance, ranker=ranker)
     except BaseException as error:  # recorded as failed, not left "running"; the next link redoes it all
         with contextlib.suppress(Exception), db.atomic():

@@ -33,6 +33,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..core.errors import InputError, TrackerError
@@ -84,76 +85,80 @@ def _tokens(text: str) -> list[str]:
     return [w for w in dict.fromkeys(_TOKEN.findall(text.lower())) if w not in STOP_WORDS]
 
 
-class Vectors:
-    """all-MiniLM-L6-v2 vectors of sentences and of single words, each computed once."""
+@lru_cache(maxsize=50_000)
+def _facts(sentence: str) -> tuple:
+    """What a sentence is, whatever the claim: its words (stemmed), their pairs, its plain tokens (for word
+    vectors) and the marks of what it does. A paper is read once per claim: these are computed once."""
+    found = words(sentence)
+    cues = (float(bool(ASKS.search(sentence))), len(_RESULTS.findall(sentence)), float(bool(_SETTING.search(sentence))),
+            float("?" in sentence), float(bool(_CONCLUDES.search(sentence))), float(bool(_WE_SHOW.search(sentence))),
+            float(bool(_METHODS.search(sentence))), float(bool(_OTHERS.search(sentence))))
+    return tuple(found), frozenset(found), frozenset(word_pairs(sentence)), tuple(_tokens(sentence)), cues
 
-    def __init__(self, embed, sentences: Embeddings | None = None):
-        self.sentences = sentences or Embeddings(embed)  # shared with the stance model: a paper's sentences once
-        self.words = Embeddings(embed)
 
-
-def sentence_features(claim: str, sentences: list[str], vectors: Vectors, frequency: dict[str, int],
+def sentence_features(claim: str, sentences: list[str], vectors: Embeddings, frequency: dict[str, int],
                       documents: int) -> list[list[float]]:
     """One row of FEATURES per sentence: the sentence against the claim and against the paper's other sentences."""
     import numpy
 
-    claim_words, claim_pairs = set(words(claim)), word_pairs(claim)
-    sentence_words = [words(s) for s in sentences]
-    sets = [set(w) for w in sentence_words]
-    count = len(sentences)
+    claim_facts = _facts(claim)
+    claim_words, claim_pairs = claim_facts[1], claim_facts[2]
+    facts = [_facts(s) for s in sentences]
+    sets = [f[1] for f in facts]
     rare_here = word_rarity(sets)
 
     def rare(word: str) -> float:
         return math.log((documents + 1) / (frequency.get(word, 0) + 1)) + 1
 
-    shared = [len(claim_words & s) for s in sets]
-    weighted_here = [sum(rare_here.get(w, 1.0) for w in claim_words & s) for s in sets]
-    weighted = [sum(rare(w) for w in claim_words & s) for s in sets]
-    pairs = [len(claim_pairs & word_pairs(s)) for s in sentences]
-    average = sum(len(w) for w in sentence_words) / count or 1.0
+    shared_words = [claim_words & s for s in sets]
+    shared = [len(found) for found in shared_words]
+    weighted_here = [sum(rare_here.get(w, 1.0) for w in found) for found in shared_words]
+    weighted = [sum(rare(w) for w in found) for found in shared_words]
+    pairs = [len(claim_pairs & f[2]) for f in facts]
+    average = sum(len(f[0]) for f in facts) / len(sentences) or 1.0
     bm25 = []
-    for found in sentence_words:
+    for found, *_ in facts:
         tf = Counter(found)
         norm = 1.2 * (0.25 + 0.75 * len(found) / average)
         bm25.append(sum(rare(w) * tf[w] * 2.2 / (tf[w] + norm) for w in claim_words if w in tf))
 
-    claim_vector, *sentence_vectors = vectors.sentences([claim, *sentences])
-    cosine = numpy.array([float(claim_vector @ v) for v in sentence_vectors])
-    soft = _soft_overlap(claim, sentences, vectors)
+    claim_vector, *sentence_vectors = vectors([claim, *sentences])
+    cosine = numpy.asarray(sentence_vectors) @ claim_vector
+    soft = _soft_overlap(claim_facts[3], [f[3] for f in facts], vectors)
     best = {name: max(values) for name, values in (("shared", shared), ("here", weighted_here), ("pairs", pairs),
                                                    ("rare", weighted), ("bm25", bm25), ("soft", soft))}
+    spread = cosine.std() + 1e-6
     rows = []
-    for i, sentence in enumerate(sentences):
+    for i in range(len(sentences)):
         length = len(sets[i]) or 1
         rows.append([
             shared[i], weighted_here[i], pairs[i], shared[i] / (len(claim_words) or 1), shared[i] / length,
             math.log(1 + length), shared[i] - best["shared"], weighted_here[i] - best["here"],
             pairs[i] - best["pairs"], shared[i] / (best["shared"] or 1), weighted_here[i] / (best["here"] or 1),
-            float(bool(ASKS.search(sentence))), len(_RESULTS.findall(sentence)), float(bool(_SETTING.search(sentence))),
-            float("?" in sentence), float(bool(_CONCLUDES.search(sentence))), float(bool(_WE_SHOW.search(sentence))),
-            float(bool(_METHODS.search(sentence))), float(bool(_OTHERS.search(sentence))),
-            weighted[i], weighted[i] - best["rare"], bm25[i], bm25[i] - best["bm25"],
-            cosine[i], cosine[i] - cosine.max(), (cosine[i] - cosine.mean()) / (cosine.std() + 1e-6),
+            *facts[i][4], weighted[i], weighted[i] - best["rare"], bm25[i], bm25[i] - best["bm25"],
+            cosine[i], cosine[i] - cosine.max(), (cosine[i] - cosine.mean()) / spread,
             soft[i], soft[i] - best["soft"], soft[i] / (best["soft"] or 1)])
     return rows
 
 
-def _soft_overlap(claim: str, sentences: list[str], vectors: Vectors) -> list[float]:
+def _soft_overlap(claim_words: tuple[str, ...], sentence_words: list[tuple[str, ...]], vectors: Embeddings) -> list[float]:
     """For each sentence: the sum, over the claim's words, of the closest sentence word's cosine, where it is at
-    least SOFT_MATCH (a word of its own counts 1)."""
+    least SOFT_MATCH (a word of its own counts 1). The paper's words are compared with the claim's at once."""
     import numpy
 
-    claim_words = _tokens(claim)
     if not claim_words:
-        return [0.0] * len(sentences)
-    claim_matrix = numpy.array(vectors.words(claim_words))
+        return [0.0] * len(sentence_words)
+    vocabulary = list(dict.fromkeys(w for found in sentence_words for w in found))
+    if not vocabulary:
+        return [0.0] * len(sentence_words)
+    place = {w: i for i, w in enumerate(vocabulary)}
+    close = numpy.asarray(vectors(claim_words)) @ numpy.asarray(vectors(vocabulary)).T
     found = []
-    for sentence in sentences:
-        sentence_words = _tokens(sentence)
-        if not sentence_words:
+    for words_here in sentence_words:
+        if not words_here:
             found.append(0.0)
             continue
-        closest = (claim_matrix @ numpy.array(vectors.words(sentence_words)).T).max(axis=1)
+        closest = close[:, [place[w] for w in words_here]].max(axis=1)
         found.append(float((closest * (closest >= SOFT_MATCH)).sum()))
     return found
 
@@ -169,7 +174,7 @@ class RationaleRanker:
         self.coef = numpy.asarray(spec["coef"], dtype=numpy.float64)
         self.intercept = float(spec["intercept"])
         self.frequency, self.documents = spec["document_frequency"], spec["documents"]
-        self.vectors = embed if isinstance(embed, Vectors) else Vectors(embed)
+        self.vectors = embed if isinstance(embed, Embeddings) else Embeddings(embed)
 
     def scores(self, claim: str, sentences: list[str]) -> list[float]:
         """The learned log-odds that each sentence is the one bearing on the claim."""
@@ -255,7 +260,7 @@ def document_frequency(folder: Path, split: str = "train") -> tuple[dict[str, in
     return {w: n for w, n in sorted(frequency.items()) if n >= MIN_DOCUMENT_FREQUENCY}, documents
 
 
-def example_rows(vectors: Vectors, examples: list[RankExample], frequency: dict[str, int], documents: int,
+def example_rows(vectors: Embeddings, examples: list[RankExample], frequency: dict[str, int], documents: int,
                  progress=None) -> list[list[list[float]]]:
     rows = []
     for number, example in enumerate(examples, start=1):
@@ -310,11 +315,10 @@ def read_ranker(path: Path) -> dict:
     return spec
 
 
-def load_ranker(semantic, sentences: Embeddings | None = None) -> RationaleRanker | None:
-    """The cached ranker, embedding with the semantic index `semantic` (and the sentence vectors `sentences`
-    already has, such as the stance model's); None without one (the rules pick)."""
+def load_ranker(semantic, embeddings: Embeddings | None = None) -> RationaleRanker | None:
+    """The cached ranker, embedding with the semantic index `semantic` (through `embeddings`, such as the stored
+    ones of link/semantic.py, shared with the stance model, where given); None without one (the rules pick)."""
     path = ranker_path()
     if semantic is None or not path.is_file():
         return None
-    return RationaleRanker(read_ranker(path), Vectors(semantic.embed, sentences))
-
+    return RationaleRanker(read_ranker(path), embeddings or Embeddings(semantic.embed))

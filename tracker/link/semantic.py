@@ -2,12 +2,15 @@
 
 Install with `pip install -e '.[semantic]'` (pulls PyTorch; the CPU build is enough). Without it
 the linker works from the claim's PubMed search and full-text retrieval alone. Embeddings of
-title + abstract are stored in `paper_embeddings` and recomputed only when a paper changes.
+title + abstract are stored in `paper_embeddings` and recomputed only when a paper changes. The vectors
+the learned stance model and rationale ranker read (a paper's sentences and words, claims) are kept in
+`text_embeddings` once embedded, so each is embedded once, not once a run.
 Similarity measures topic, not stance: a liver-injury case series is close to "liver-protective".
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 
 from sqlite_utils.utils import chunks
@@ -43,6 +46,12 @@ class SemanticIndex:
         self.model = load_model(device="cpu")
         self._matrix = None
         self._pmids = None
+
+    def stored(self, db) -> "Embeddings":
+        """Vectors of texts through this model, kept in the database once embedded."""
+        from .stance import Embeddings
+
+        return Embeddings(self.embed, VectorStore(db))
 
     def embed(self, texts: list[str]):
         return self.model.encode(texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True,
@@ -89,3 +98,37 @@ class SemanticIndex:
         scores = matrix @ self.embed([text])[0]
         best = numpy.argsort(-scores)[:limit]
         return [(pmids[i], float(scores[i])) for i in best]
+
+
+class VectorStore:
+    """Embeddings of texts kept in `text_embeddings`, found by a digest of the model and the text."""
+
+    def __init__(self, db, model: str = MODEL_NAME):
+        self.db = db
+        self.model = model
+
+    def digest(self, text: str) -> str:
+        return hashlib.sha1(f"{self.model}\x1f{text}".encode("utf-8")).hexdigest()
+
+    def get(self, texts: list[str]) -> dict:
+        """The stored vectors of those of `texts` that have one."""
+        import numpy
+
+        by_digest = {self.digest(t): t for t in texts}
+        found = {}
+        for chunk in chunks(list(by_digest), 500):
+            chunk = list(chunk)
+            marks = ", ".join("?" for _ in chunk)
+            for digest, vector in self.db.execute(
+                    f"SELECT digest, vector FROM text_embeddings WHERE digest IN ({marks})", chunk):
+                found[by_digest[digest]] = numpy.frombuffer(vector, dtype=numpy.float32)
+        return found
+
+    def put(self, vectors: dict) -> None:
+        import numpy
+
+        with self.db.atomic():
+            self.db["text_embeddings"].insert_all(
+                ({"digest": self.digest(text), "model": self.model,
+                  "vector": numpy.asarray(vector, dtype=numpy.float32).tobytes()} for text, vector in vectors.items()),
+                pk="digest", ignore=True)

@@ -63,18 +63,33 @@ def _cues(claim: str, text: str) -> list[float]:
 
 
 class Embeddings:
-    """Unit vectors of texts, each computed once (a paper's sentences recur across claims)."""
+    """Unit vectors of texts, each computed once (a paper's sentences recur across claims). With a `store`
+    (link/semantic.py's VectorStore), once for good: what is not in memory is looked up there first, and what
+    is embedded is kept there; memory then holds at most KEPT vectors."""
 
-    def __init__(self, embed: Embed):
+    KEPT = 100_000  # about 150 MB of all-MiniLM-L6-v2 vectors
+
+    def __init__(self, embed: Embed, store=None):
         self.embed = embed
+        self.store = store
         self.cache: dict[str, object] = {}
 
     def __call__(self, texts: Iterable[str]) -> list:
         texts = list(texts)
-        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        found = {t: self.cache[t] for t in texts if t in self.cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing and self.store is not None:
+            found.update(self.store.get(missing))
+            missing = [t for t in missing if t not in found]
         if missing:
-            self.cache.update(zip(missing, self.embed(missing)))
-        return [self.cache[t] for t in texts]
+            embedded = dict(zip(missing, self.embed(missing)))
+            if self.store is not None:
+                self.store.put(embedded)
+            found.update(embedded)
+        if self.store is not None and len(self.cache) > self.KEPT:
+            self.cache.clear()
+        self.cache.update(found)
+        return [found[t] for t in texts]
 
 
 def evidence_sentences(text: str) -> list[str]:
@@ -233,10 +248,11 @@ def read_model(path: Path) -> dict:
     return spec
 
 
-def load_stance_model(semantic) -> StanceModel | None:
-    """The cached model, embedding with the semantic index `semantic`; None without one (the extra is missing
-    or was turned off) or before the model is built."""
+def load_stance_model(semantic, embeddings: Embeddings | None = None) -> StanceModel | None:
+    """The cached model, embedding with the semantic index `semantic` (through `embeddings`, such as the stored
+    ones of link/semantic.py, where given); None without one (the extra is missing or was turned off) or before
+    the model is built."""
     path = model_path()
     if semantic is None or not path.is_file():
         return None
-    return StanceModel(read_model(path), semantic.embed)
+    return StanceModel(read_model(path), embeddings or semantic.embed)
