@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from typing import TYPE_CHECKING
 
 from sqlite_utils.utils import chunks
 
 from ..core.errors import TrackerError
+
+if TYPE_CHECKING:
+    from .stance import Embeddings
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH = 64
