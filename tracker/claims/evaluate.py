@@ -92,6 +92,25 @@ def read_gold(path: str | Path = DEFAULT_GOLD) -> list[GoldSentence]:
 
 
 @dataclass
+class Scorecard:
+    """An article's claims as its scorecard lists them: what the gold says it makes, what the reader credits."""
+
+    required: set = field(default_factory=set)  # (claim, polarity) some sentence surely makes
+    allowed: set = field(default_factory=set)  # and those a sentence may make
+    read: set = field(default_factory=set)
+
+    @property
+    def credited_wrongly(self) -> list[tuple[str, str]]:
+        """Claims on the scorecard that no sentence of the article makes."""
+        return sorted(self.read - self.allowed)
+
+    @property
+    def left_off(self) -> list[tuple[str, str]]:
+        """Claims the article makes that the scorecard misses."""
+        return sorted(self.required - self.read)
+
+
+@dataclass
 class Report:
     sentences: int = 0
     segmentation_misses: int = 0
@@ -105,6 +124,14 @@ class Report:
     matched_right: int = 0  # claims found by both whose claims and polarities are all right
     reversals: int = 0  # matches whose polarity is the opposite of the gold's
     errors: list[str] = field(default_factory=list)
+    # Per claim: how often it was read right, missed (a sentence makes it, the reader did not find it), over-read
+    # (credited to a sentence that does not make it) or reversed (found with the opposite polarity).
+    by_claim: dict[str, Counter] = field(default_factory=dict)
+    # Per article: what the gold says it claims and what the reader credits it with, as (claim, polarity) pairs.
+    scorecards: dict[str, "Scorecard"] = field(default_factory=dict)
+
+    def tally(self, claim_id: str, outcome: str) -> None:
+        self.by_claim.setdefault(claim_id, Counter())[outcome] += 1
 
     def precision(self, label="claim") -> float:
         predicted = sum(n for (g, p), n in self.confusion.items() if p == label)
@@ -138,6 +165,10 @@ class Report:
             "claim_match_set_recall": round(self.set_tp / (self.set_tp + self.set_fn), 3) if self.set_tp else 0.0,
             "claim_matched_right": round(self.matched_right / self.matched_claims, 3) if self.matched_claims else 0.0,
             "polarity_reversals": self.reversals,
+            "by_claim": {claim: dict(sorted(counts.items())) for claim, counts in sorted(self.by_claim.items())},
+            "scorecards": {article: {"credited_wrongly": [_claim_text(c) for c in card.credited_wrongly],
+                                     "left_off": [_claim_text(c) for c in card.left_off]}
+                           for article, card in sorted(self.scorecards.items())},
         }
 
 
@@ -159,7 +190,14 @@ def evaluate(gold: list[GoldSentence], articles_dir: str | Path, claims: list[Cl
             block = structure.blocks[sentence.block]
             heading = structure.blocks[block.section].text if block.section is not None else ""
             predicted[(sentence.start, sentence.end)] = classifier.classify(sentence.text, block.kind, block.text, heading)
+        card = report.scorecards[article] = Scorecard()
+        for result in predicted.values():
+            if result.label == "claim":
+                card.read.update((m.claim_id, m.polarity) for m in result.matches)
         for item in expected:
+            if item.label == "claim":
+                card.allowed |= item.allowed
+                card.required.update(t.choices[0] for t in item.tokens if not t.optional and len(t.choices) == 1)
             report.sentences += 1
             result = predicted.get((item.start, item.end))
             if result is None:
@@ -181,11 +219,51 @@ def evaluate(gold: list[GoldSentence], articles_dir: str | Path, claims: list[Cl
                 report.matched_right += right
                 report.reversals += reversals
                 report.set_tp, report.set_fp, report.set_fn = report.set_tp + tp, report.set_fp + fp, report.set_fn + fn
+                _tally_claims(report, item, set(got))
                 if not right:
                     shown = [c if p == ASSERTS else "-" + c for c, p in got]
                     report.errors.append(f"{article} {item.start}: claims {' '.join(_token_text(t) for t in item.tokens)}"
                                          f", got {' '.join(shown) or 'none'}: {item.text[:80]}")
     return report
+
+
+def _tally_claims(report: Report, item: GoldSentence, predicted: set[tuple[str, str]]) -> None:
+    allowed = item.allowed
+    for token in item.tokens:
+        if predicted & set(token.choices):
+            report.tally(token.choices[0][0], "right")
+        elif any((c, ASSERTS if p == DENIES else DENIES) in predicted for c, p in token.choices):
+            report.tally(token.choices[0][0], "reversed")
+        elif not token.optional:
+            report.tally(token.choices[0][0], "missed")
+    for claim, polarity in predicted - allowed:
+        if (claim, ASSERTS if polarity == DENIES else DENIES) not in allowed:
+            report.tally(claim, "over-read")
+
+
+def per_claim_lines(report: Report) -> list[str]:
+    """The claims the reader gets wrong, worst first, with what that changes on the articles' scorecards."""
+    lines = []
+    wrong = {c: n for c, n in report.by_claim.items() if n["missed"] or n["over-read"] or n["reversed"]}
+    for claim, counts in sorted(wrong.items(), key=lambda item: (-(item[1]["missed"] + item[1]["over-read"] +
+                                                                    item[1]["reversed"]), item[0])):
+        parts = [f"{counts[k]} {k}" for k in ("missed", "over-read", "reversed") if counts[k]]
+        lines.append(f"{claim}: {', '.join(parts)}; {counts['right']} read right")
+    for article, card in sorted(report.scorecards.items()):
+        if card.credited_wrongly or card.left_off:
+            said = []
+            if card.credited_wrongly:
+                said.append("credited with " + ", ".join(_claim_text(c) for c in card.credited_wrongly) +
+                            " (no sentence makes it)")
+            if card.left_off:
+                said.append("misses " + ", ".join(_claim_text(c) for c in card.left_off))
+            lines.append(f"scorecard of {article}: {'; '.join(said)}")
+    return lines
+
+
+def _claim_text(pair: tuple[str, str]) -> str:
+    claim, polarity = pair
+    return claim if polarity == ASSERTS else "-" + claim
 
 
 def _token_text(token: GoldClaim) -> str:

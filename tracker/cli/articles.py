@@ -10,7 +10,7 @@ import click
 from ..articles.source import article_id_for, expand_inputs, read_article, with_known
 from ..articles.store import add_article, article_id_of_source
 from ..claims.catalog import read_catalog
-from ..claims.evaluate import evaluate, read_gold
+from ..claims.evaluate import evaluate, per_claim_lines, read_gold
 from ..claims.store import (
     article_listing,
     article_sentences,
@@ -101,7 +101,8 @@ def articles_show(ctx, article_id, version, label):
               help="Folder holding the gold file's articles (with --gold).")
 @click.option("--claims", "claims_path", type=click.Path(dir_okay=False, path_type=Path), default=paths.CLAIMS,
               show_default=paths.shown(paths.CLAIMS))
-@click.option("--errors/--no-errors", default=False, help="List every disagreement with the gold file.")
+@click.option("--errors/--no-errors", default=False, help="List every disagreement with the gold file, then per claim "
+              "what was missed, over-read or reversed, and what that changes on each article's scorecard.")
 @json_option
 def articles_evaluate(gold, articles_dir, claims_path, errors, as_json):
     """Measure claim detection and claim matching against hand-labelled gold files.
@@ -147,6 +148,11 @@ def articles_evaluate(gold, articles_dir, claims_path, errors, as_json):
         )
         if errors:
             for line in report.errors:
+                click.echo("    " + line)
+            lines = per_claim_lines(report)
+            click.echo("  per claim (missed: a sentence makes it and it was not found; over-read: credited to a "
+                       "sentence that does not make it)" if lines else "  every claim read right")
+            for line in lines:
                 click.echo("    " + line)
 
 
