@@ -109,6 +109,52 @@ def test_causes_comparisons_and_plain_words_are_read(classifier, sentence, expec
     assert not (never & found), found
 
 
+# Article 004's two sentences as the issue quotes them, and sentences written here for the same readings.
+@pytest.mark.parametrize("sentence, expected, never", [
+    ("Moreover, kratom is known for its potential liver-protective properties, as some research indicates it can "
+     "have beneficial effects on liver health, which is particularly relevant when considering long-term use and "
+     "potential side effects.", {"liver-protective"},
+     {"liver-injury-long-term", "liver-enzyme-elevation", "adverse-effects"}),
+    ("Kratom has emerged as a potential natural solution for managing opioid withdrawal symptoms, offering relief "
+     "without some of the adverse effects associated with traditional treatments.",
+     {"safer-than-opioids", "eases-withdrawal-symptoms"}, {"-adverse-effects", "adverse-effects"}),
+    # a benefit to the liver is no report of harm to it, unless the sentence says so in a clause of its own or
+    # names an injury
+    ("Some say kratom has beneficial effects on liver health with long-term use.", {"liver-protective"},
+     {"liver-injury-long-term", "liver-enzyme-elevation"}),
+    ("It has liver-protective properties, but long-term heavy use can lead to severe issues.",
+     {"liver-protective", "liver-injury-long-term"}, set()),
+    ("Kratom, praised as liver-protective, has been linked to cholestatic hepatitis after long-term use.",
+     {"liver-protective", "liver-injury-long-term"}, set()),
+    # what a practice prevents is not said to happen; "without the same level of" compares
+    ("Taking regular breaks helps prevent tolerance and potential side effects.", {"dependence-risk"},
+     {"adverse-effects"}),
+    ("It may ease withdrawal without causing the same level of addiction risk as prescription opioids.",
+     {"eases-withdrawal-symptoms", "lower-addiction-risk"}, {"dependence-risk", "-dependence-risk"}),
+])
+def test_a_sentence_is_credited_only_with_what_it_says(classifier, sentence, expected, never):
+    found = readings(classifier, sentence)
+    assert expected <= found, found
+    assert not (never & found), found
+
+
+def test_attention_a_remedy_gained_is_framing_where_emerging_as_one_is_a_claim(classifier):
+    framed = "Kratom has gained attention as a potential aid for managing opioid withdrawal."
+    assert classifier.classify(framed, "paragraph", framed).label == "other"
+    assert "eases-withdrawal-symptoms" in readings(
+        classifier, "Kratom has emerged as a potential natural solution for managing opioid withdrawal symptoms.")
+
+
+def test_a_contrary_claim_names_a_claim_of_the_catalog(tmp_path):
+    text = CLAIMS.read_text(encoding="utf-8").replace("contrary: [liver-injury-long-term, liver-enzyme-elevation]",
+                                                      "contrary: [liver-injury, liver-enzyme-elevation]")
+    (tmp_path / "claims.yml").write_text(text, encoding="utf-8")
+    from tracker.core.errors import InputError
+
+    with pytest.raises(InputError, match="claim liver-protective: 'contrary' names liver-injury, not a claim"):
+        read_catalog(tmp_path / "claims.yml")
+
+
 @pytest.mark.parametrize("sentence, label", [
     ("Some individuals use it to relieve symptoms of opioid withdrawal.", "other"),  # a use, not an effect
     ("Advertisers portray kratom as a legal way to feel good.", "other"),
@@ -224,7 +270,9 @@ def test_the_five_articles_keep_what_they_reached():
     figures = evaluate(read_gold(paths.GOLD), paths.ARTICLES, catalog.claims, catalog.categories).as_dict()
     assert figures["claim_recall"] == 1.0 and figures["claim_precision"] >= 0.987  # every gold claim sentence found
     assert figures["claim_match_top1_accuracy"] >= 0.961 and figures["claim_match_set_recall"] >= 0.934
+    assert figures["claim_matched_right"] >= 0.727 and figures["claim_match_set_precision"] >= 0.908
     assert figures["polarity_reversals"] == 0
+    assert figures["scorecards"]["004_8b1ffd36f2c9c437"] == {"credited_wrongly": [], "left_off": []}
 
 
 @needs_dev_articles
@@ -289,3 +337,28 @@ def test_a_page_gets_a_readable_id_from_its_title_and_keeps_it(run, db):
     assert [r["id"] for r in rows] == [slug("Kratom Dosage Guide")] == ["kratom-dosage-guide"]
     assert rows[0]["author"] is None and rows[0]["published"] is None and rows[0]["url"] == PAGE_URL
     assert "unchanged" in again.output
+
+
+def test_errors_per_claim_say_what_was_missed_over_read_or_reversed_and_what_the_scorecard_shows():
+    from tracker.claims.evaluate import GoldClaim, GoldSentence, Report, Scorecard, _tally_claims, per_claim_lines
+    from tracker.claims.match import ASSERTS, DENIES
+
+    item = GoldSentence("a", 0, 10, "claim", False, [GoldClaim.parse("liver-protective"), GoldClaim.parse("?analgesic")],
+                        "")
+    report = Report()
+    _tally_claims(report, item, {("liver-protective", ASSERTS), ("liver-injury-long-term", ASSERTS)})
+    _tally_claims(report, item, {("liver-protective", DENIES)})
+    _tally_claims(report, item, set())
+    assert report.by_claim["liver-protective"] == {"right": 1, "reversed": 1, "missed": 1}
+    assert report.by_claim["liver-injury-long-term"] == {"over-read": 1}
+    assert "analgesic" not in report.by_claim  # may be read or not
+    report.scorecards["a"] = Scorecard(required={("liver-protective", ASSERTS)}, allowed=item.allowed,
+                                       read={("liver-injury-long-term", ASSERTS), ("analgesic", ASSERTS)})
+    lines = per_claim_lines(report)
+    assert lines[0] == "liver-protective: 1 missed, 1 reversed; 1 read right"
+    assert "scorecard of a: credited with liver-injury-long-term (no sentence makes it); misses liver-protective" in lines
+    # On the five source articles: every required claim missed or reversed is one the sentence figures count.
+    catalog = read_catalog(CLAIMS)
+    five = evaluate(read_gold(paths.GOLD), paths.ARTICLES, catalog.claims, catalog.categories)
+    assert sum(n["missed"] + n["reversed"] for n in five.by_claim.values()) == five.set_fn
+    assert set(five.scorecards) == {s.article for s in read_gold(paths.GOLD)}

@@ -105,6 +105,9 @@ class Claim:
     subject: list[str] = field(default_factory=list)
     subject_pattern: re.Pattern | None = field(default=None, repr=False)
     about: str = "people"  # or "mechanism": what the claim is about, for its verdict's indirectness
+    # Claims a sentence asserting this one asserts too only where it states one of their findings: "beneficial
+    # effects on liver health ... long-term use" calls kratom liver-protective, not harmful to the liver.
+    contrary: list[str] = field(default_factory=list)
 
     def row(self) -> dict:
         import json
@@ -120,6 +123,7 @@ class Claim:
             "topic": json.dumps(self.topic, ensure_ascii=False),
             "subject": json.dumps(self.subject, ensure_ascii=False),
             "about": self.about,
+            "contrary": json.dumps(self.contrary),
             "findings": json.dumps([{"stance": f.stance, "says": f.says, "when": f.when} for f in self.findings],
                                    ensure_ascii=False),
         }
@@ -152,6 +156,10 @@ def read_catalog(path: str | Path = DEFAULT_CLAIMS) -> Catalog:
             raise InputError(f"{path}: claim {claim.id}: the id is used twice")
         seen.add(claim.id)
         claims.append(claim)
+    for claim in claims:
+        unknown = [c for c in claim.contrary if c not in seen]
+        if unknown:
+            raise InputError(f"{path}: claim {claim.id}: 'contrary' names {', '.join(unknown)}, not a claim of the file")
     return Catalog(claims, categories)
 
 
@@ -223,6 +231,7 @@ def claims_from_rows(rows) -> list[Claim]:
             {**row, "pubmed": row["pubmed_query"], "synonyms": json.loads(row["synonyms"] or "[]"),
              "match": json.loads(row["match_rules"] or "[]"), "topic": json.loads(row.get("topic") or "[]"),
              "opposite": json.loads(row.get("opposite_rules") or "[]"),
+             "contrary": json.loads(row.get("contrary") or "[]"),
              "findings": _findings_by_stance(json.loads(row.get("findings") or "[]"))},
             f"claims table: claim {row['id']}",
             "claims table",
@@ -288,6 +297,9 @@ def make_claim(entry, where: str, origin: str, terms: dict[str, list[str]] | Non
     topic = entry.get("topic") or []
     if not isinstance(topic, list) or not all(isinstance(t, str) and t.strip() for t in topic):
         raise InputError(f"{where}: 'topic' must be a list of terms")
+    contrary = entry.get("contrary") or []
+    if not isinstance(contrary, list) or not all(isinstance(c, str) and _ID.match(c) for c in contrary):
+        raise InputError(f"{where}: 'contrary' must be a list of claim ids")
     claim = Claim(
         id=claim_id,
         statement=" ".join(str(entry["statement"]).split()),
@@ -299,6 +311,7 @@ def make_claim(entry, where: str, origin: str, terms: dict[str, list[str]] | Non
         topic=[" ".join(t.split()) for t in topic],
         subject=list(subject or []),
         about=about,
+        contrary=list(contrary),
     )
     try:
         claim.rules = compile_rules(claim.match)

@@ -53,7 +53,7 @@ NEGATION = re.compile(
     r"(?:\b(?:not|no|never|(?<!not )without|cannot|neither|nor|zero)\b|n't\b|\b(?:is|are|be|remains?) free (?:of|from)\b"
     r"|\blacks?\b|\black of\b)"
     # "not without risk" asserts; "without the same risks" compares
-    r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without|the same|as many|as much)\b)"
+    r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without|the same|as many|as much|some|many|most)\b)"
 )
 # "without some of the adverse effects", "lower risk of addiction", "fewer side effects": a comparison,
 # which asserts neither the harm nor its absence (a claim of its own, such as lower-addiction-risk, says it).
@@ -67,9 +67,12 @@ NO_EVIDENCE = re.compile(
     r"\b(?:no|little|not any|lack of|without) (?:\w+ )?(?:evidence|proof|study|studies|research|data) (?:yet |so far )?"
     r"(?:that|of|to suggest|suggesting|showing|linking|(?:has|have) (?:yet )?(?:shown|proven|proved|found))\b"
     r"|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b|\binstead of\b")
+# "which is relevant when considering long-term use and potential side effects": names them, asserts nothing.
+MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b")
+CONTRAST = re.compile(r";|\b(?:but|however|although|though|whereas|yet)\b")
 NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
 CLAUSE_BREAK = re.compile(r"[,;:.!?()]|\b(?:but|while|although|though|whereas|however|yet)\b")
-ASSERTS, DENIES, COMPARES = "asserts", "denies", "compares"
+ASSERTS, DENIES, COMPARES, MENTIONS = "asserts", "denies", "compares", "mentions"
 
 
 def negation_plain(plain: str) -> str:
@@ -78,13 +81,13 @@ def negation_plain(plain: str) -> str:
 
 
 def reading(plain: str, hit: re.Match, rule_hits: list[re.Match]) -> str:
-    """How the sentence takes the term `hit`: asserts it, denies it (a negation governs it) or compares
-    it. A cue governs the term when it stands before it in its clause, at most a few words away,
+    """How the sentence takes the term `hit`: asserts it, denies it (a negation governs it), compares
+    it or only mentions it ("when considering"). A cue governs the term when it stands before it in its clause, at most a few words away,
     and is not part of a term the rule itself matched ("without causing" in a rule's own words)."""
     before = plain[: hit.start()]
     found = ASSERTS
     for pattern, kind, reach in ((COMPARISON, COMPARES, NEGATION_REACH_WORDS), (NEGATION, DENIES, NEGATION_REACH_WORDS),
-                                 (NO_EVIDENCE, DENIES, None)):
+                                 (NO_EVIDENCE, DENIES, None), (MENTION, MENTIONS, None)):
         for cue in pattern.finditer(before):
             if any(h.start() <= cue.start() < h.end() for h in rule_hits):
                 continue
@@ -100,7 +103,7 @@ def strongest_reading(plain: str, last_group: re.Pattern, hits: list[re.Match]) 
     readings = {}
     for occurrence in last_group.finditer(plain):
         readings.setdefault(reading(plain, occurrence, hits[:-1] + [occurrence]), hits[:-1] + [occurrence])
-    for kind in (ASSERTS, DENIES, COMPARES):
+    for kind in (ASSERTS, DENIES, COMPARES, MENTIONS):
         if kind in readings:
             return kind, readings[kind]
     return ASSERTS, hits
@@ -120,6 +123,7 @@ class Matcher:
 
     def __init__(self, claims: list[Claim]):
         self.claims = claims
+        self.by_id = {c.id: c for c in claims}
         documents = {c.id: Counter(words(c.statement + " " + " ".join(c.synonyms))) for c in claims}
         frequency = Counter(w for bag in documents.values() for w in bag)
         count = len(claims)
@@ -173,5 +177,16 @@ class Matcher:
                     continue
                 if overlap >= LEXICAL_THRESHOLD and len(shared) >= LEXICAL_MIN_SHARED:
                     found.append(Match(claim_id, round(min(overlap, 0.79), 3), "lexical", "; ".join(sorted(shared))))
+        found = self._without_contrary(found, plain)
         found.sort(key=lambda m: (-m.score, m.claim_id))
         return found
+
+    def _without_contrary(self, found: list[Match], plain: str) -> list[Match]:
+        """A claim contrary to one the sentence asserts is kept only where the sentence states one of its findings
+        (db/claims.yml `contrary`): "beneficial effects on liver health" is no report of liver harm."""
+        if CONTRAST.search(plain):  # "liver-protective, but ... long-term use can lead to severe issues": both
+            return found
+        asserted = {m.claim_id for m in found if m.polarity == ASSERTS}
+        doubted = {c for claim_id in asserted for c in self.by_id[claim_id].contrary}
+        return [m for m in found if m.polarity != ASSERTS or m.claim_id not in doubted or any(
+            f.stance == "supports" and rule_hits(f.rules, plain) for f in self.by_id[m.claim_id].findings)]
