@@ -75,9 +75,11 @@ def measure_rationale(path: Path, top: int, rounds: int) -> dict:
 
     The records are not about kratom, so no candidate would be on a claim's topic and the ranker would read none:
     here every candidate counts as on the topic, the ranker's worst case. They are 164 real records under many
-    PMIDs, so nothing a paper's reading computes may carry to its copies: vectors are read from `text_embeddings`
-    (as a scheduled run reads those of the papers it read before) and kept in memory for one claim only, and the
-    ranker's per-sentence facts are forgotten at each claim, where a run keeps both for all its claims. What reading a paper the first time adds, embedding its
+    PMIDs (and a claim's candidates are often copies of one record), so nothing a paper's reading computes may
+    carry to its copies: what a run keeps in memory (sentence vectors, read from `text_embeddings` as a scheduled
+    run reads those of the papers it read before; the ranker's facts of each sentence) is kept apart for each
+    PMID (PaperMemory), for all the claims that read that paper, as a run keeps it. Vectors of single words are
+    shared, as a run shares them: words recur across papers. What reading a paper the first time adds, embedding its
     sentences and new words once, is timed apart, paper by paper."""
     from tracker.link import index, ranker as ranker_module, suggest as suggest_module
     from tracker.link.link import link_claim
@@ -118,23 +120,71 @@ def measure_rationale(path: Path, top: int, rounds: int) -> dict:
     first_reading = time.perf_counter() - started
 
     stored = Embeddings(semantic.embed, VectorStore(db))
+    memory = PaperMemory(ranker_module._facts.__wrapped__)
+    stored.cache = memory
+    ranker_module._facts = memory.facts
+    reading = suggest_module.suggest
+
+    def read_apart(claim, paper, *args, **kwargs):
+        memory.pmid = paper["pmid"]
+        return reading(claim, paper, *args, **kwargs)
+
+    suggest_module.suggest = read_apart
     seconds = {"rules": [], "learned ranker": []}
     for number in range(rounds + 1):  # the first round fills text_embeddings and is not counted
         for name in (("rules", "learned ranker") if number % 2 == 0 else ("learned ranker", "rules")):
             db.execute("DELETE FROM suggestions")
             db.conn.commit()
+            memory.forget()  # a run starts with nothing in memory
             stance = load_stance_model(semantic, stored)
             ranker = load_ranker(semantic, stored) if name == "learned ranker" else None
             started = time.perf_counter()
-            for claim in claims:
-                ranker_module._facts.cache_clear()
-                stored.cache.clear()
-                suggest_for_claims(db, [claim], stance=stance, ranker=ranker)
+            suggest_for_claims(db, claims, stance=stance, ranker=ranker)
             if number:
                 seconds[name].append((time.perf_counter() - started) / len(claims))
     return {"papers": db["papers"].count, "claims": len(claims), "embedded": embedded, "candidates": len(pmids),
             "first_reading": first_reading / len(claims), "stored": db["text_embeddings"].count,
             **{name: sorted(values)[len(values) // 2] for name, values in seconds.items()}, "rounds": rounds}
+
+
+class PaperMemory:
+    """What a run keeps in memory while reading papers (sentence vectors, the ranker's facts of each sentence), kept
+    apart for each PMID, so that copies of one record share nothing, as distinct papers would not; vectors of
+    single words are shared, as words recur across papers. Stands in for Embeddings.cache and the ranker's facts."""
+
+    def __init__(self, compute_facts):
+        self.compute_facts = compute_facts
+        self.pmid = None
+        self.forget()
+
+    def forget(self) -> None:
+        self.by_paper: dict = {}
+        self.words: dict = {}
+
+    def _here(self, key: str) -> dict:
+        return self.words if " " not in key else self.by_paper.setdefault(self.pmid, {})
+
+    def __contains__(self, text) -> bool:
+        return text in self._here(text)
+
+    def __getitem__(self, text):
+        return self._here(text)[text]
+
+    def __len__(self) -> int:
+        return 0  # never over Embeddings.KEPT: a run of this size keeps all
+
+    def update(self, found: dict) -> None:
+        for text, vector in found.items():
+            self._here(text)[text] = vector
+
+    def clear(self) -> None:
+        self.forget()
+
+    def facts(self, sentence: str) -> tuple:
+        kept = self.by_paper.setdefault(("facts", self.pmid), {})
+        if sentence not in kept:
+            kept[sentence] = self.compute_facts(sentence)
+        return kept[sentence]
 
 
 def main(argv=None) -> int:

@@ -80,13 +80,14 @@ def suggest(claim: Claim, paper: dict, level: str, stance: StanceModel | None = 
     rationale ranker, picks the rationale where it is built (else the rules do)."""
     sentences = paper_sentences(paper["title"], paper["abstract"])
     scorer = RationaleScorer(claim)
-    rarity = scorer.rarity(sentences)
     stated = [(s, *hit) for s in sentences if (hit := scorer.finding(s))]
     topic = relevance(claim, paper["title"], paper["abstract"], paper["mesh"], paper["keywords"], bool(stated),
                       paper.get("chemicals", []), bool(paper.get("is_seed")))
     # The rationale: what bears most on the claim, whatever it says. The ranker embeds every sentence, so it
     # reads the papers on the claim's topic, whose sentence a fact-checker quotes; the rules pick for the rest.
-    if ranker is not None and topic.relevant:
+    ranked = ranker is not None and topic.relevant
+    rarity = scorer.rarity(sentences) if not ranked or stated else {}  # the rules' weights, where the rules score
+    if ranked:
         stating = {id(s) for s, *_ in stated}
         best = ranker.best(scorer.text, sentences, states_finding=lambda s: id(s) in stating)
     else:
