@@ -37,3 +37,29 @@ def test_a_missing_dataset_is_one_line_not_a_traceback(tmp_path):
     done = subprocess.run([*TRACKER, "bench", "retrieval", "--csv", str(tmp_path / "none.csv")], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode != 0 and "pass --csv PATH" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_rationale_benchmark_keeps_each_papers_reading_apart_and_shares_words():
+    from tracker.bench.link import PaperMemory
+    from tracker.link.stance import Embeddings
+
+    embedded = []
+    memory = PaperMemory(lambda sentence: (len(embedded), sentence))
+    vectors = Embeddings(lambda texts: embedded.extend(texts) or [[float(len(t))] for t in texts])
+    vectors.cache = memory
+    sentence = "Kratom relieved pain in most of the users surveyed."
+    memory.pmid = 900000001
+    vectors([sentence, "pain"])
+    memory.pmid = 900000002  # a copy of the same record under another PMID shares nothing but the word
+    vectors([sentence, "pain"])
+    assert embedded == [sentence, "pain", sentence]
+    memory.pmid = 900000001  # the first paper again (its next claim): kept
+    vectors([sentence])
+    assert len(embedded) == 3
+    facts = memory.facts(sentence)
+    assert memory.facts(sentence) is facts
+    memory.pmid = 900000002
+    assert memory.facts(sentence) is not facts
+    memory.forget()  # a new run
+    vectors(["pain"])
+    assert embedded[-1] == "pain"

@@ -7,7 +7,11 @@ building the full-text index (once, after a load), then linking all claims of db
 index current, as a scheduled run does. Reported: seconds per claim, and the ratio between sizes.
 Target: 10x the papers costs at most 3x the time per claim.
 
-    tracker bench link [--sizes 1000 10000 100000] [--top 50]
+With --rationale (the semantic extra and the built models): the time to make every suggestion with the
+rationale picked by the rules and by the learned ranker in turn, and what reading each candidate the first
+time adds (measure_rationale says how). Target: the ranker at most 1.2x the rules.
+
+    tracker bench link [--sizes 1000 10000 100000] [--top 50] [--rationale [--rounds 3]]
 """
 
 from __future__ import annotations
