@@ -7,6 +7,7 @@ Full-page screenshots of the home, claim, paper, article and to-review pages go 
 import csv
 import datetime
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,11 @@ def test_every_page_says_its_verdicts_in_words(workspace, browser):
     """Home, claim, article (with its scorecard), search and review, as a reader sees them: each
     verdict with its certainty in words, counts that mean something, no slug, no server path."""
     db, curation = workspace
+    denying = REPO.parent / "shared" / "articles-dev" / "puritykratom_dosage_guide.txt"  # "without any ... side effects"
+    if denying.is_file():
+        added = subprocess.run([*TRACKER, "--db", str(db), "articles", "add", str(denying)], capture_output=True,
+                               text=True, timeout=120)
+        assert added.returncode == 0, added.stderr
     with tracker_serve(db, "--decide", "--curation", str(curation)) as server:
         page = browser.new_page(viewport={"width": 1366, "height": 900})
 
@@ -158,12 +164,17 @@ def test_every_page_says_its_verdicts_in_words(workspace, browser):
         text = page.locator("body").inner_text()
         assert "Untitled" not in text and "db/articles" not in text and str(db.parent) not in text
         assert "+liver-" not in text and "+adverse" not in text  # claims are named in words, not slugs
-        assert "denies: Kratom can cause adverse effects" in text  # a sentence that denies a claim says so
+        # "offering relief without some of the adverse effects associated with traditional treatments" compares:
+        # it denies nothing
+        assert "denies:" not in text
         rows = page.locator("table.scorecard tbody tr").all_inner_texts()
         assert rows[0].startswith("Main claim:")
         assert all(("certainty" in r) or ("Not yet decided" in r) for r in rows)
         assert any("agrees with the literature" in r or "goes against the literature" in r for r in rows)
         _shot(page, "article-scorecard")
+        if denying.is_file():  # a sentence that denies a claim says so
+            page.goto(server + "/copy/articles/puritykratom_dosage_guide")
+            assert "denies: Kratom can cause adverse effects" in page.locator("body").inner_text()
 
         page.goto(server + "/-/tracker/search?q=hepatotoxic")
         found = page.locator("body").inner_text()
