@@ -131,6 +131,11 @@ def test_causes_comparisons_and_plain_words_are_read(classifier, sentence, expec
      {"adverse-effects"}),
     ("It may ease withdrawal without causing the same level of addiction risk as prescription opioids.",
      {"eases-withdrawal-symptoms", "lower-addiction-risk"}, {"dependence-risk", "-dependence-risk"}),
+    # "without" reaches across a list joined by "or"; a clause of its own ends it
+    ("It eases pain without the risk of addiction or harmful side effects.",
+     {"analgesic", "-adverse-effects", "-dependence-risk"}, {"adverse-effects", "dependence-risk"}),
+    ("It is sold without a prescription or any warning, and it can cause nausea and dizziness.", {"adverse-effects"},
+     {"-adverse-effects"}),
 ])
 def test_a_sentence_is_credited_only_with_what_it_says(classifier, sentence, expected, never):
     found = readings(classifier, sentence)

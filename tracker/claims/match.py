@@ -71,6 +71,9 @@ NO_EVIDENCE = re.compile(
 MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b")
 CONTRAST = re.compile(r";|\b(?:but|however|although|though|whereas|yet)\b")
 NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
+# ... and across a list joined by "or"/"nor": "without the risk of addiction or [harmful] side effects"
+LISTED = re.compile(r"\b(?:or|nor)\b")
+LIST_REACH_WORDS = 8
 CLAUSE_BREAK = re.compile(r"[,;:.!?()]|\b(?:but|while|although|though|whereas|however|yet)\b")
 ASSERTS, DENIES, COMPARES, MENTIONS = "asserts", "denies", "compares", "mentions"
 
@@ -92,7 +95,8 @@ def reading(plain: str, hit: re.Match, rule_hits: list[re.Match]) -> str:
             if any(h.start() <= cue.start() < h.end() for h in rule_hits):
                 continue
             between = before[cue.end():]
-            if not CLAUSE_BREAK.search(between) and (reach is None or len(between.split()) <= reach):
+            if not CLAUSE_BREAK.search(between) and (reach is None or len(between.split()) <= reach or (
+                    kind == DENIES and LISTED.search(between) and len(between.split()) <= LIST_REACH_WORDS)):
                 found = kind
     return found
 
