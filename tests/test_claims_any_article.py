@@ -38,6 +38,12 @@ def readings(classifier, sentence: str) -> set[str]:
     return {m.claim_id if m.polarity == "asserts" else "-" + m.claim_id for m in result.matches}
 
 
+def reads_as(classifier, sentence: str, expected: set[str], never: set[str]) -> None:
+    found = readings(classifier, sentence)
+    assert expected <= found, found
+    assert not (never & found), found
+
+
 # The first four are the misses the issue quotes from real articles of the same family.
 @pytest.mark.parametrize("sentence, expected, never", [
     ("It is popular for offering relief without the risk of addiction.", {"-dependence-risk"}, {"dependence-risk"}),
@@ -58,9 +64,7 @@ def readings(classifier, sentence: str) -> set[str]:
     ("Kratom is not only a pain reliever but also a stimulant.", {"analgesic", "stimulant-effects"}, {"-analgesic"}),
 ])
 def test_polarity_is_read_and_never_reversed(classifier, sentence, expected, never):
-    found = readings(classifier, sentence)
-    assert expected <= found, found
-    assert not (never & found), found
+    reads_as(classifier, sentence, expected, never)
 
 
 @pytest.mark.parametrize("sentence, expected, never", [
@@ -71,9 +75,7 @@ def test_polarity_is_read_and_never_reversed(classifier, sentence, expected, nev
      {"less-respiratory-depression", "lower-addiction-risk", "safer-than-opioids"}),
 ])
 def test_what_a_clause_denies_and_what_shared_words_cannot_claim(classifier, sentence, expected, never):
-    found = readings(classifier, sentence)
-    assert expected <= found, found
-    assert not (never & found), found
+    reads_as(classifier, sentence, expected, never)
 
 
 @pytest.mark.parametrize("sentence, expected, never", [
@@ -104,9 +106,7 @@ def test_what_a_clause_denies_and_what_shared_words_cannot_claim(classifier, sen
      {"liver-injury-long-term"}),
 ])
 def test_causes_comparisons_and_plain_words_are_read(classifier, sentence, expected, never):
-    found = readings(classifier, sentence)
-    assert expected <= found, found
-    assert not (never & found), found
+    reads_as(classifier, sentence, expected, never)
 
 
 # Article 004's two sentences as the issue quotes them, and sentences written here for the same readings.
@@ -138,9 +138,7 @@ def test_causes_comparisons_and_plain_words_are_read(classifier, sentence, expec
      {"-adverse-effects"}),
 ])
 def test_a_sentence_is_credited_only_with_what_it_says(classifier, sentence, expected, never):
-    found = readings(classifier, sentence)
-    assert expected <= found, found
-    assert not (never & found), found
+    reads_as(classifier, sentence, expected, never)
 
 
 def test_attention_a_remedy_gained_is_framing_where_emerging_as_one_is_a_claim(classifier):
