@@ -117,7 +117,7 @@ def measure_rationale(path: Path, top: int, rounds: int) -> dict:
         if len(sentences) < 2:
             continue
         semantic.embed(sentences)
-        new_words = {w for s in sentences for w in ranker_module._facts(s)[3]} - seen_words
+        new_words = {w for s in sentences for w in ranker_module._facts(s).tokens} - seen_words
         seen_words |= new_words
         if new_words:
             semantic.embed(sorted(new_words))

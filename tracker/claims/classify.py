@@ -60,16 +60,16 @@ BACKGROUND_OPENING = _any(
 )
 # The rest of a clause: up to a comma, a stop or a word that opens another ("but", "because").
 _CLAUSE_REST = r"[^,.;]*?(?=[,.;]|\b(?:but|while|yet|because|due to)\b|$)"
+# Where attention and popularity end: a reason ("due to ..."), an asserted effect ("offering ..."), or a
+# comparison, which is a claim of its own ("sparked interest as a potentially safer option").
+_FRAMING_ENDS = r",|;|\.|\bdue to\b|\bbecause\b|\boffering\b|\bas an? (?:[\w-]+ )?(?:safer|less|lower|milder)\b"
 FRAMING = _any(
-    # attention and popularity, up to a reason ("due to ...") or an asserted effect ("offering ...")
-    # up to a comparison, which is a claim of its own: "sparked interest as a potentially safer option"
-    r"\b(?:has |have |is )?(?:gained|gaining|sparked|growing)\b.*?"
-    r"(?=,|;|\.|\bdue to\b|\bbecause\b|\boffering\b|\bas an? (?:[\w-]+ )?(?:safer|less|lower|milder)\b|$)",
+    # attention and popularity, up to where they end
+    rf"\b(?:has |have |is )?(?:gained|gaining|sparked|growing)\b.*?(?={_FRAMING_ENDS}|$)",
     # "has emerged" frames too, up to what kratom is said to be: "emerged as a natural solution for managing
     # withdrawal" claims it is one, where "gained attention as a potential aid for ..." reports attention
-    r"\b(?:has |have |is )?(?:emerged|emerges)\b.*?"
-    r"(?=,|;|\.|\bdue to\b|\bbecause\b|\boffering\b|\bas an? (?:[\w-]+ )?(?:safer|less|lower|milder)\b"
-    r"|\bas an? (?:[\w-]+ ){0,3}(?:solution|remedy|treatment)s? for\b|$)",
+    rf"\b(?:has |have |is )?(?:emerged|emerges)\b.*?"
+    rf"(?={_FRAMING_ENDS}|\bas an? (?:[\w-]+ ){{0,3}}(?:solution|remedy|treatment)s? for\b|$)",
     r"\b(?:led|leading) (?:some |many )?(?:individuals|people|users) to (?:explore|try|consider)[^,.;]*",
     # the article talking about itself
     r"\b(?:this|the) (?:comprehensive )?(?:article|guide|blog|post)\b[^.;]*",

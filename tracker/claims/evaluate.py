@@ -70,7 +70,7 @@ class GoldSentence:
         required = [t for t in self.tokens if not t.optional]
         missed = sum(1 for t in required if not predicted & set(t.choices))
         extra = predicted - allowed
-        reversed_ = {(c, p) for c, p in predicted if (c, ASSERTS if p == DENIES else DENIES) in allowed}
+        reversed_ = {pair for pair in predicted if _opposite(pair) in allowed}
         return (not missed and not extra), len(predicted & allowed), len(extra), missed, len(reversed_)
 
 
@@ -232,13 +232,13 @@ def _tally_claims(report: Report, item: GoldSentence, predicted: set[tuple[str, 
     for token in item.tokens:
         if predicted & set(token.choices):
             report.tally(token.choices[0][0], "right")
-        elif any((c, ASSERTS if p == DENIES else DENIES) in predicted for c, p in token.choices):
+        elif any(_opposite(pair) in predicted for pair in token.choices):
             report.tally(token.choices[0][0], "reversed")
         elif not token.optional:
             report.tally(token.choices[0][0], "missed")
-    for claim, polarity in predicted - allowed:
-        if (claim, ASSERTS if polarity == DENIES else DENIES) not in allowed:
-            report.tally(claim, "over-read")
+    for pair in predicted - allowed:
+        if _opposite(pair) not in allowed:
+            report.tally(pair[0], "over-read")
 
 
 def per_claim_lines(report: Report) -> list[str]:
@@ -266,5 +266,10 @@ def _claim_text(pair: tuple[str, str]) -> str:
     return claim if polarity == ASSERTS else "-" + claim
 
 
+def _opposite(pair: tuple[str, str]) -> tuple[str, str]:
+    claim, polarity = pair
+    return claim, ASSERTS if polarity == DENIES else DENIES
+
+
 def _token_text(token: GoldClaim) -> str:
-    return ("?" if token.optional else "") + "|".join(c if p == ASSERTS else "-" + c for c, p in token.choices)
+    return ("?" if token.optional else "") + "|".join(_claim_text(pair) for pair in token.choices)

@@ -69,12 +69,14 @@ NO_EVIDENCE = re.compile(
     r"|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b|\binstead of\b")
 # "which is relevant when considering long-term use and potential side effects": names them, asserts nothing.
 MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b")
-CONTRAST = re.compile(r";|\b(?:but|however|although|though|whereas|yet)\b")
 NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
 # ... and across a list joined by "or"/"nor": "without the risk of addiction or [harmful] side effects"
 LISTED = re.compile(r"\b(?:or|nor)\b")
 LIST_REACH_WORDS = 8
-CLAUSE_BREAK = re.compile(r"[,;:.!?()]|\b(?:but|while|although|though|whereas|however|yet)\b")
+_CONTRASTING = r"but|although|though|whereas|however|yet"
+CLAUSE_BREAK = re.compile(rf"[,;:.!?()]|\b(?:{_CONTRASTING}|while)\b")
+# A sentence that turns ("..., but long-term use can lead to severe issues") may say contrary things.
+CONTRAST = re.compile(rf";|\b(?:{_CONTRASTING})\b")
 ASSERTS, DENIES, COMPARES, MENTIONS = "asserts", "denies", "compares", "mentions"
 
 

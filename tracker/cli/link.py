@@ -11,7 +11,7 @@ from ..core.errors import InputError
 from ..link import ranker as rationale_ranker
 from ..link import stance as stance_model
 from ..link.curate import load_curation, read_curation
-from ..link.link import DEFAULT_TOP, claims_to_link, link_claims
+from ..link.link import DEFAULT_TOP, claims_to_link, learned_models, link_claims
 from ..link.related import find_related
 from ..link.semantic import semantic_index
 from ..link.suggest import add_requested, read_pairs, suggest_for_claims
@@ -104,9 +104,7 @@ def suggest(ctx, claim_ids, pairs_path, use_semantic):
     pairs = read_pairs(database, pairs_path) if pairs_path else None
     built = stance_model.model_path().is_file() or rationale_ranker.ranker_path().is_file()
     semantic = semantic_index(use_semantic) if built else None
-    vectors = semantic.stored(database) if semantic is not None else None
-    model = stance_model.load_stance_model(semantic, vectors)
-    ranker = rationale_ranker.load_ranker(semantic, vectors)
+    model, ranker = learned_models(database, semantic)
     if pairs is not None:
         added = add_requested(database, pairs)
         claims = [c for c in claims if c.id in {claim_id for claim_id, _ in pairs}]

@@ -151,6 +151,13 @@ def claims_to_link(db, claim_ids=()) -> list[Claim]:
     return claims
 
 
+def learned_models(db, semantic):
+    """(the stance model, the rationale ranker), each None where it is not built or `semantic` is None; they read
+    one store of vectors (`text_embeddings`), so a paper is embedded once for both."""
+    vectors = semantic.stored(db) if semantic is not None else None
+    return load_stance_model(semantic, vectors), load_ranker(semantic, vectors)
+
+
 def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, progress=None) -> list[LinkStats]:
     """Link every claim, then suggest a stance for every candidate (link/suggest.py); the run is recorded
     in link_runs (what `tracker status` counts papers awaiting linking from)."""
@@ -166,9 +173,7 @@ def link_claims(db, claims: list[Claim], top: int = DEFAULT_TOP, semantic=None, 
             results.append(link_claim(db, claim, top=top, semantic=semantic))
             if progress:
                 progress(number, len(claims), claim.id)
-        vectors = semantic.stored(db) if semantic is not None else None
-        stance = load_stance_model(semantic, vectors)
-        ranker = load_ranker(semantic, vectors)
+        stance, ranker = learned_models(db, semantic)
         suggest_for_claims(db, claims, stance=stance, ranker=ranker)
     except BaseException as error:  # recorded as failed, not left "running"; the next link redoes it all
         with contextlib.suppress(Exception), db.atomic():

@@ -34,6 +34,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from pathlib import Path
 
 from ..core.errors import InputError, TrackerError
@@ -85,17 +86,27 @@ def _tokens(text: str) -> list[str]:
     return [w for w in dict.fromkeys(_TOKEN.findall(text.lower())) if w not in STOP_WORDS]
 
 
+class SentenceFacts(NamedTuple):
+    """What a sentence is, whatever the claim."""
+
+    words: tuple[str, ...]  # stemmed, as the rules count them
+    word_set: frozenset
+    pairs: frozenset  # adjacent words
+    tokens: tuple[str, ...]  # plain words, for word vectors
+    cues: tuple[float, ...]  # what it does: asks, results, setting, question mark, concludes, we show, methods, others
+    counts: Counter  # its words counted
+
+
 @lru_cache(maxsize=50_000)
-def _facts(sentence: str) -> tuple:
-    """What a sentence is, whatever the claim: its words (stemmed), their pairs, its plain tokens (for word
-    vectors), the marks of what it does and its words counted. A paper is read once per claim: these are
-    computed once."""
+def _facts(sentence: str) -> SentenceFacts:
+    """A sentence's facts. A paper is read once per claim: they are computed once."""
     found = words(sentence)
     lower = sentence.lower()
     cues = (float(bool(_ASKS.search(lower))), len(_RESULTS.findall(lower)), float(bool(_SETTING.search(lower))),
             float("?" in sentence), float(bool(_CONCLUDES.search(lower))), float(bool(_WE_SHOW.search(lower))),
             float(bool(_METHODS.search(lower))), float(bool(_OTHERS.search(lower))))
-    return tuple(found), frozenset(found), frozenset(word_pairs(sentence)), tuple(_tokens(sentence)), cues, Counter(found)
+    return SentenceFacts(tuple(found), frozenset(found), frozenset(word_pairs(sentence)), tuple(_tokens(sentence)),
+                         cues, Counter(found))
 
 
 def sentence_features(claim: str, sentences: list[str], vectors: Embeddings, frequency: dict[str, int],
@@ -104,9 +115,9 @@ def sentence_features(claim: str, sentences: list[str], vectors: Embeddings, fre
     import numpy
 
     claim_facts = _facts(claim)
-    claim_words, claim_pairs = claim_facts[1], claim_facts[2]
+    claim_words, claim_pairs = claim_facts.word_set, claim_facts.pairs
     facts = [_facts(s) for s in sentences]
-    sets = [f[1] for f in facts]
+    sets = [f.word_set for f in facts]
     rare_here = word_rarity(sets)
 
     def rare(word: str) -> float:
@@ -116,16 +127,17 @@ def sentence_features(claim: str, sentences: list[str], vectors: Embeddings, fre
     shared = [len(found) for found in shared_words]
     weighted_here = [sum(rare_here.get(w, 1.0) for w in found) for found in shared_words]
     weighted = [sum(rare(w) for w in found) for found in shared_words]
-    pairs = [len(claim_pairs & f[2]) for f in facts]
-    average = sum(len(f[0]) for f in facts) / len(sentences) or 1.0
+    pairs = [len(claim_pairs & f.pairs) for f in facts]
+    average = sum(len(f.words) for f in facts) / len(sentences) or 1.0
     bm25 = []
-    for found, *_, tf in facts:
+    for fact in facts:
+        found, tf = fact.words, fact.counts
         norm = 1.2 * (0.25 + 0.75 * len(found) / average)
         bm25.append(sum(rare(w) * tf[w] * 2.2 / (tf[w] + norm) for w in claim_words if w in tf))
 
     claim_vector, *sentence_vectors = vectors([claim, *sentences])
     cosine = numpy.asarray(sentence_vectors) @ claim_vector
-    soft = _soft_overlap(claim_facts[3], [f[3] for f in facts], vectors)
+    soft = _soft_overlap(claim_facts.tokens, [f.tokens for f in facts], vectors)
     best = {name: max(values) for name, values in (("shared", shared), ("here", weighted_here), ("pairs", pairs),
                                                    ("rare", weighted), ("bm25", bm25), ("soft", soft))}
     spread, top, middle = cosine.std() + 1e-6, cosine.max(), cosine.mean()
@@ -136,7 +148,7 @@ def sentence_features(claim: str, sentences: list[str], vectors: Embeddings, fre
             shared[i], weighted_here[i], pairs[i], shared[i] / (len(claim_words) or 1), shared[i] / length,
             math.log(1 + length), shared[i] - best["shared"], weighted_here[i] - best["here"],
             pairs[i] - best["pairs"], shared[i] / (best["shared"] or 1), weighted_here[i] / (best["here"] or 1),
-            *facts[i][4], weighted[i], weighted[i] - best["rare"], bm25[i], bm25[i] - best["bm25"],
+            *facts[i].cues, weighted[i], weighted[i] - best["rare"], bm25[i], bm25[i] - best["bm25"],
             cosine[i], cosine[i] - top, (cosine[i] - middle) / spread,
             soft[i], soft[i] - best["soft"], soft[i] / (best["soft"] or 1)])
     return rows
@@ -198,7 +210,7 @@ class RationaleRanker:
         total = []
         for score, sentence in zip(learned, sentences):
             score += SECTION_SCALE * SECTION_WEIGHT.get(sentence.section or "", 0.0)
-            if _facts(sentence.text)[4][0]:  # it asks (ASKS)
+            if _facts(sentence.text).cues[0]:  # it asks (ASKS)
                 score -= ASKING_PENALTY
             elif states_finding and states_finding(sentence):
                 score += FINDING_BONUS

