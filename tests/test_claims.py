@@ -45,6 +45,18 @@ def test_terms_match_whole_words_with_optional_endings():
     assert not re.search(compile_term("respirator*"), "non-respiratory")
 
 
+def test_a_gap_in_a_term_stands_for_up_to_three_words():
+    import re
+
+    gap = re.compile(compile_term("interact* with ... medication*"))
+    assert gap.search("it interacts with medications")
+    assert gap.search("it interacts with other prescription medications")
+    assert not gap.search("it interacts with the same receptors as pain medications")  # four words between
+    assert not gap.search("it interacts with receptorsmedications")
+    with pytest.raises(ValueError, match="between two words"):
+        compile_term("... medication*")
+
+
 def test_a_sentence_is_matched_with_score_method_and_evidence():
     matcher = Matcher(load_catalog(CLAIMS))
     matches = matcher.match("It has liver-protective properties but requires careful use.")

@@ -141,6 +141,44 @@ def test_a_sentence_is_credited_only_with_what_it_says(classifier, sentence, exp
     reads_as(classifier, sentence, expected, never)
 
 
+# What a claim word is said of: the receptors a compound interacts with are no medication, opioid use disorder
+# is no dependence on kratom, ADHD as the condition other drugs treat is no benefit, "managing withdrawal" as a
+# topic is no relief, and the damage enzymes indicate is not said to happen. Sentences written here.
+@pytest.mark.parametrize("sentence, expected, never", [
+    ("Its alkaloids interact with opioid receptors, offering an alternative to prescription medications.",
+     {"opioid-receptor-interaction", "alternative-to-oud-treatment"}, {"drug-interactions"}),
+    ("Kratom can interact with several prescription medications.", {"drug-interactions"}, set()),
+    ("Kratom may reduce cravings in people with opioid use disorder.", {"reduces-cravings"}, {"dependence-risk"}),
+    ("Its interaction with drugs taken for conditions like ADHD is not well studied.", {"drug-interactions"},
+     {"adhd-focus"}),
+    ("Kratom can sharpen focus.", {"adhd-focus"}, set()),
+    ("Its effectiveness in managing withdrawal varies from person to person.", {"effects-vary-individually"},
+     {"eases-withdrawal-symptoms"}),
+    ("The plant offers a natural approach to managing opioid withdrawal.", {"alternative-to-oud-treatment"},
+     {"eases-withdrawal-symptoms"}),
+    ("It may lessen cravings and withdrawal pain.", {"reduces-cravings", "eases-withdrawal-symptoms"}, set()),
+    ("Kratom can raise liver enzymes, which are markers of liver damage.", {"liver-enzyme-elevation"},
+     {"liver-injury-long-term"}),
+    ("Kratom has emerged as a natural alternative to methadone for people in recovery.",
+     {"alternative-to-oud-treatment"}, set()),
+])
+def test_a_claim_word_counts_only_for_what_it_is_said_of(classifier, sentence, expected, never):
+    reads_as(classifier, sentence, expected, never)
+
+
+@pytest.mark.parametrize("paragraph, expected", [
+    # a bare "relief" relieves the problem the paragraph opened on ...
+    ("Opioid withdrawal is a hard process with intense cravings. Kratom offers natural relief.",
+     {"eases-withdrawal-symptoms"}),
+    # ... and nothing in particular when the sentence before speaks of kratom itself
+    ("Kratom is a tree of Southeast Asia. It offers natural relief.", set()),
+])
+def test_a_bare_relief_relieves_what_the_paragraph_opened_on(classifier, paragraph, expected):
+    sentence = paragraph.split(". ", 1)[1]
+    result = classifier.classify(sentence, "paragraph", paragraph)
+    assert {m.claim_id for m in result.matches if m.method == "rule"} == expected, result
+
+
 def test_attention_a_remedy_gained_is_framing_where_emerging_as_one_is_a_claim(classifier):
     framed = "Kratom has gained attention as a potential aid for managing opioid withdrawal."
     assert classifier.classify(framed, "paragraph", framed).label == "other"
@@ -272,8 +310,8 @@ def test_the_five_articles_keep_what_they_reached():
     catalog = read_catalog(CLAIMS)
     figures = evaluate(read_gold(paths.GOLD), paths.ARTICLES, catalog.claims, catalog.categories).as_dict()
     assert figures["claim_recall"] == 1.0 and figures["claim_precision"] >= 0.987  # every gold claim sentence found
-    assert figures["claim_match_top1_accuracy"] >= 0.961 and figures["claim_match_set_recall"] >= 0.934
-    assert figures["claim_matched_right"] >= 0.727 and figures["claim_match_set_precision"] >= 0.908
+    assert figures["claim_match_top1_accuracy"] >= 0.961 and figures["claim_match_set_recall"] >= 0.98
+    assert figures["claim_matched_right"] >= 0.90 and figures["claim_match_set_precision"] >= 0.97
     assert figures["polarity_reversals"] == 0
     assert figures["scorecards"]["004_8b1ffd36f2c9c437"] == {"credited_wrongly": [], "left_off": []}
 

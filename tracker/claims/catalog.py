@@ -25,12 +25,24 @@ def normalise(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'").replace("‐", "-").replace("–", "-").casefold()
 
 
+GAP, GAP_WORDS = "...", 3
+
+
 def compile_term(term: str) -> str:
-    """One term of a match rule as a regex: whole words, '*' at the end of any word standing for any ending."""
+    """One term of a match rule as a regex: whole words, '*' at the end of any word standing for any ending,
+    '...' for up to three words of any kind."""
     term = normalise(term.strip())
     if not term:
         raise ValueError("empty term")
-    body = r"\s+".join(re.escape(word.rstrip("*")) + (r"[\w-]*" if word.endswith("*") else "") for word in term.split())
+    if GAP in (term.split()[0], term.split()[-1]):
+        raise ValueError(f"'{GAP}' stands between two words, not at either end: {term!r}")
+    pieces = []
+    for word in term.split():
+        if word == GAP:  # "interact* with ... medication*": the words between are free, a few at most
+            pieces.append(rf"(?:[\w'-]+\s+){{0,{GAP_WORDS}}}?")
+        else:
+            pieces.append(re.escape(word.rstrip("*")) + (r"[\w-]*" if word.endswith("*") else "") + r"\s+")
+    body = "".join(pieces).removesuffix(r"\s+")
     return r"(?<![\w-])" + body + (r"" if term.endswith("*") else r"(?![\w-])")
 
 

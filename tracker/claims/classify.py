@@ -66,10 +66,10 @@ _FRAMING_ENDS = r",|;|\.|\bdue to\b|\bbecause\b|\boffering\b|\bas an? (?:[\w-]+ 
 FRAMING = _any(
     # attention and popularity, up to where they end
     rf"\b(?:has |have |is )?(?:gained|gaining|sparked|growing)\b.*?(?={_FRAMING_ENDS}|$)",
-    # "has emerged" frames too, up to what kratom is said to be: "emerged as a natural solution for managing
-    # withdrawal" claims it is one, where "gained attention as a potential aid for ..." reports attention
+    # "has emerged" frames too, up to what kratom is said to be: "emerged as a natural solution (an alternative)
+    # for managing withdrawal" claims it is one, where "gained attention as a potential aid for ..." reports attention
     rf"\b(?:has |have |is )?(?:emerged|emerges)\b.*?"
-    rf"(?={_FRAMING_ENDS}|\bas an? (?:[\w-]+ ){{0,3}}(?:solution|remedy|treatment)s? for\b|$)",
+    rf"(?={_FRAMING_ENDS}|\bas an? (?:[\w-]+ ){{0,3}}(?:solution|remedy|treatment|alternative)s? (?:for|to|in)\b|$)",
     r"\b(?:led|leading) (?:some |many )?(?:individuals|people|users) to (?:explore|try|consider)[^,.;]*",
     # the article talking about itself
     r"\b(?:this|the) (?:comprehensive )?(?:article|guide|blog|post)\b[^.;]*",
@@ -254,6 +254,25 @@ def continues_background(text: str, block_text: str) -> bool:
     return bool(previous) and not names_kratom(previous) and bool(BACKGROUND_OPENING.search(previous))
 
 
+# "offers relief", with nothing said of what is relieved
+BARE_RELIEF = re.compile(r"\brelief\b(?!\s+(?:from|of|for|in|to|without)\b)")
+# The subject a background sentence opens on, up to its verb: "Opioid withdrawal management (O.P.M.S.)"
+_OPENING_SUBJECT = re.compile(r"^\W*([^,;:]*?)\s+(?:is|are|was|were|faces?|presents?|can|may|has|have|brings?|causes?)\b")
+
+
+def relieved(text: str, block_text: str) -> str:
+    """What a bare "relief" relieves, when the sentence before it in its block opens on a problem other than
+    kratom ("Opioid withdrawal is a challenging process ... Kratom offers natural relief"): that problem,
+    as "relief from <it>", to be read with the sentence. Otherwise ""."""
+    if not BARE_RELIEF.search(normalise(text)):
+        return ""
+    previous = normalise(previous_sentence(text, block_text))
+    subject = _OPENING_SUBJECT.match(previous)
+    if not subject or names_kratom(previous) or not BACKGROUND_OPENING.search(previous):
+        return ""
+    return "relief from " + subject.group(1)
+
+
 class SentenceClassifier:
     def __init__(self, claims: list[Claim], categories: list[Category] | None = None):
         self.claims = {c.id: c for c in claims}
@@ -287,7 +306,8 @@ class SentenceClassifier:
         advice = ADVICE.search(plain)
         assertion = (ASSERTION.search(masked) or (names_kratom(plain) and EFFECT_VERB.search(masked))
                      or (completes and ASSERTION.search(normalise(heading))))
-        matches = self.matcher.match(masked) if about else []
+        relief_of = relieved(text, block_text)
+        matches = self.matcher.match(masked + (f" ({relief_of})" if relief_of else "")) if about else []
         rule_matches = [m for m in matches if m.method == "rule"]
 
         if rule_matches and (not advice or assertion):

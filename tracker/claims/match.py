@@ -67,8 +67,9 @@ NO_EVIDENCE = re.compile(
     r"\b(?:no|little|not any|lack of|without) (?:\w+ )?(?:evidence|proof|study|studies|research|data) (?:yet |so far )?"
     r"(?:that|of|to suggest|suggesting|showing|linking|(?:has|have) (?:yet )?(?:shown|proven|proved|found))\b"
     r"|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b|\binstead of\b")
-# "which is relevant when considering long-term use and potential side effects": names them, asserts nothing.
-MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b")
+# "which is relevant when considering long-term use and potential side effects", "enzymes, which are indicators
+# of liver damage": names them, asserts nothing.
+MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b|\b(?:indicators?|markers?) of\b")
 NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
 # ... and across a list joined by "or"/"nor": "without the risk of addiction or [harmful] side effects"
 LISTED = re.compile(r"\b(?:or|nor)\b")
