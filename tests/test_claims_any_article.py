@@ -166,6 +166,55 @@ def test_a_claim_word_counts_only_for_what_it_is_said_of(classifier, sentence, e
     reads_as(classifier, sentence, expected, never)
 
 
+# Readings learned from blind round C's errors (after it was measured); sentences written here.
+@pytest.mark.parametrize("sentence, expected, never", [
+    # "non-" negates its own word only; "far from" and "a mistaken belief that" deny
+    ("It is taken in non-clinical settings to ease pain.", {"analgesic"}, {"-analgesic"}),
+    ("Kratom is non-addictive.", {"-dependence-risk"}, {"dependence-risk"}),
+    ("Kratom is far from harmless.", {"-minimal-risk-healthy"}, {"minimal-risk-healthy"}),
+    ("It is a mistaken belief that kratom is harmless.", {"-minimal-risk-healthy"}, {"minimal-risk-healthy"}),
+    # who reports is not what kratom is used for; a report of harm is no report of benefit
+    ("People who use kratom report nausea and other side effects.", {"adverse-effects"}, {"users-report-benefit"}),
+    ("Many users report that kratom helped them through withdrawal.", {"users-report-benefit"}, set()),
+    # a gap in a term spans a list's commas
+    ("Heavy use can lead to seizures, psychosis, addiction or death.", {"adverse-effects", "dependence-risk"}, set()),
+    ("It can be habit forming.", {"dependence-risk"}, set()),
+    ("Regular users build up a tolerance.", {"dependence-risk"}, set()),
+    ("It is much easier to taper off than heroin.", {"lower-addiction-risk"}, set()),
+    ("Kratom partially activates the mu-opioid receptor.", {"partial-agonist"}, set()),
+    ("The potency of kratom products varies widely.", {"product-variability-recall"}, {"effects-vary-individually"}),
+    ("Some kratom has been linked to salmonella.", {"product-variability-recall"}, set()),
+    ("Taking it with other medications is risky.", {"drug-interactions"}, set()),
+    ("There are no clinical trials of kratom for withdrawal.", {"evidence-limited"}, {"-evidence-limited"}),
+    # what a definition says the thing does is read
+    ("Kratom refers to a plant that can produce opioid-like effects.", {"opioid-like-effects"}, set()),
+])
+def test_readings_learned_from_a_blind_round(classifier, sentence, expected, never):
+    reads_as(classifier, sentence, expected, never)
+
+
+@pytest.mark.parametrize("sentence, label", [
+    ("If you have a problem with kratom, see a doctor.", "advice"),
+    ("Kratom is best avoided by anyone in withdrawal.", "advice"),
+])
+def test_advice_worded_plainly_is_advice(classifier, sentence, label):
+    assert classifier.classify(sentence, "paragraph", sentence).label == label
+
+
+def test_a_sentence_about_another_drug_is_not_about_kratom(classifier):
+    paragraph = "Kratom comes from a tree. Opium, too, comes from a plant, and it is far from harmless."
+    sentence = paragraph.split(". ", 1)[1]
+    assert classifier.classify(sentence, "paragraph", paragraph).label == "other"
+
+
+def test_a_bare_relief_follows_the_relief_the_sentence_before_gave(classifier):
+    paragraph = ("Kratom acts on opioid receptors to provide relief from withdrawal symptoms. "
+                 "It provides physical and mental relief.")
+    sentence = paragraph.split(". ", 1)[1]
+    result = classifier.classify(sentence, "paragraph", paragraph)
+    assert "eases-withdrawal-symptoms" in {m.claim_id for m in result.matches}, result
+
+
 @pytest.mark.parametrize("paragraph, expected", [
     # a bare "relief" relieves the problem the paragraph opened on ...
     ("Opioid withdrawal is a hard process with intense cravings. Kratom offers natural relief.",

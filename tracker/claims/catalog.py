@@ -39,7 +39,7 @@ def compile_term(term: str) -> str:
     pieces = []
     for word in term.split():
         if word == GAP:  # "interact* with ... medication*": the words between are free, a few at most
-            pieces.append(rf"(?:[\w'-]+\s+){{0,{GAP_WORDS}}}?")
+            pieces.append(rf"(?:[\w'-]+,?\s+){{0,{GAP_WORDS}}}?")  # a list's commas too
         else:
             pieces.append(re.escape(word.rstrip("*")) + (r"[\w-]*" if word.endswith("*") else "") + r"\s+")
     body = "".join(pieces).removesuffix(r"\s+")

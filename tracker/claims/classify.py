@@ -55,6 +55,8 @@ BACKGROUND_OPENING = _any(
     r"^\W*(opioids?|withdrawal|cravings|common|these symptoms|the symptoms|these drugs|the brain|the severity)\b",
     # other organs and other products: "The liver works as a detoxifier", "Herbal dietary supplements cause HILI"
     r"^\W*(the liver|bile|the body|dili|hili|herbal (?:and )?dietary supplements)\b",
+    # other drugs, and the crisis around them: "Opium, too, comes from a plant ... it is far from harmless"
+    r"^\W*(opium|heroin|morphine|fentanyl|methadone|buprenorphine|the opioid (?:crisis|epidemic))\b",
     r"^\W*many (individuals|people) (going through|in|with)\b",
     r"^\W*(when|if) (individuals|someone|use|you)\b",
 )
@@ -91,16 +93,20 @@ FRAMING = _any(
     r"^\W*unlike [^,;]*(?:,\s*which [^,;]*)?(?=,)",
     # what people assume, and what a word means, assert nothing about kratom
     r"\b(?:it's|it is) easy to (?:assume|think|believe)\b[^.;]*",
-    r"^[^,.;]*\b(?:refers? to|is defined as|is a term for)\b.*",
+    # ... up to what the definition says the thing does ("refers to a substance that can produce ...")
+    r"^[^,.;]*\b(?:refers? to|is defined as|is a term for)\b.*?(?=\b(?:that|which)\b|$)",
     # history of use, and interest in it, are not effects
     r"\b(?:traditionally|historically)\b[^.;]*",
     r"\b(?:has|have|had) (?:been )?used\b[^.;]*",
     r"\breport(?:s|ed|ing)? (?:using|taking)\b[^.;]*",
     # what people use it for is not what it does ("some individuals use it to relieve ..."), but
     # "used for its pain-relieving effects" says it has them; each up to the end of its clause
-    r"\b(?:individuals|people|users|many|some|others) (?:\w+ )?(?:use|take|turn to) (?:it|kratom|this \w+)\b"
+    # ("people who use kratom report ..." names who reports, and is read on)
+    r"\b(?:individuals|people|users|many|some|others) (?:(?!who\b)\w+ )?(?:use|take|turn to) (?:it|kratom|this \w+)\b"
     r"(?! for its\b)" + _CLAUSE_REST,
     r"\b(?:is|are) (?:widely |commonly |often |also )?used (?:to|as|for(?! its\b))\b" + _CLAUSE_REST,
+    # (but "positive experiences using kratom to alleviate ..." reports that it helped)
+    r"(?<!experiences )(?<!experience )\busing (?:it|kratom|this \w+) (?:to|for(?! its\b))\b" + _CLAUSE_REST,
     # how it is portrayed or promoted, anywhere in the sentence
     r"\b(?:portray(?:s|ed)?|promoted|marketed|advertised|touted) (?:\w+ )?as\b" + _CLAUSE_REST,
     # a hypothetical opening clause ("If a drug can cause ..., you would ..."), and a question asked
@@ -126,6 +132,8 @@ ADVICE = _any(
     r"\bresponsibl(?:y|e(?! for))\b",  # "is responsible for" says what causes something
     r"\bguidelines\b",
     r"\bseek(?:ing)? (?:professional|medical|guidance)",
+    r"\bsee (?:a|your) (?:doctor|physician|healthcare|health care|medical)\b",
+    r"\b(?:is|are) best avoided\b",
     r"\bsafe (?:kratom )?(?:use|usage) (?:involves|requires|means)\b",
     r"^\W*(?:always|never|consult|start|begin|avoid|seek|talk|speak|ask|check|monitor|keep|"
     r"research and choose|choose|do not|don't|remember|try|use)\b",
@@ -169,7 +177,7 @@ ASSERTION = _any(
     r"\btends? to\b",
     r"\b(?:known|used|associated) for\b",
     r"\b(?:has|have|had) found\b",
-    r"\b(?:approved?|recogni[sz]e|regulated?|permitted|legal|illegal|banned|bans)\b",
+    r"\b(?:approved?|recogni[sz]e|regulated?|unregulated|unapproved|permitted|legal|illegal|banned|bans)\b",
     r"\bis absent\b",
     r"\b(?:has|have) (?:\w+ ){0,2}(?:effects?|properties)\b",
     r"\b(?:is|are) (?:often |typically |generally )?the (?:preferred|best|most)\b",
@@ -254,19 +262,29 @@ def continues_background(text: str, block_text: str) -> bool:
     return bool(previous) and not names_kratom(previous) and bool(BACKGROUND_OPENING.search(previous))
 
 
-# "offers relief", with nothing said of what is relieved
-BARE_RELIEF = re.compile(r"\brelief\b(?!\s+(?:from|of|for|in|to|without)\b)")
+# "offers relief", with nothing said of what is relieved (before it, "pain relief", or after it, "relief from")
+BARE_RELIEF = re.compile(r"(?<!pain )(?<!withdrawal )(?<!anxiety )(?<!stress )(?<!symptom )\brelief\b"
+                         r"(?!\s+(?:from|of|for|in|to|without)\b)")
 # The subject a background sentence opens on, up to its verb: "Opioid withdrawal management (O.P.M.S.)"
 _OPENING_SUBJECT = re.compile(r"^\W*([^,;:]*?)\s+(?:is|are|was|were|faces?|presents?|can|may|has|have|brings?|causes?)\b")
 
 
-def relieved(text: str, block_text: str) -> str:
-    """What a bare "relief" relieves, when the sentence before it in its block opens on a problem other than
-    kratom ("Opioid withdrawal is a challenging process ... Kratom offers natural relief"): that problem,
-    as "relief from <it>", to be read with the sentence. Otherwise ""."""
-    if not BARE_RELIEF.search(normalise(text)):
+# What the sentence before gave relief from: "relief from the most severe withdrawal symptoms"
+_RELIEF_OBJECT = re.compile(r"\b(?:relief (?:from|of)|reliev(?:e|es|ing)) ([^,.;]+)")
+
+
+def relieved(text: str, masked: str, block_text: str) -> str:
+    """What a bare "relief" relieves, as "relief from <it>", to be read with the sentence: what the sentence
+    before it in its block gave relief from ("... provide relief from withdrawal symptoms. It provides physical
+    and mental relief"), or the problem other than kratom that sentence opens on ("Opioid withdrawal is a
+    challenging process ... Kratom offers natural relief"). Otherwise "" (and when the relief is in framing,
+    `masked` out)."""
+    if not BARE_RELIEF.search(masked):
         return ""
     previous = normalise(previous_sentence(text, block_text))
+    given = _RELIEF_OBJECT.search(previous)
+    if given:
+        return "relief from " + given.group(1)
     subject = _OPENING_SUBJECT.match(previous)
     if not subject or names_kratom(previous) or not BACKGROUND_OPENING.search(previous):
         return ""
@@ -306,7 +324,7 @@ class SentenceClassifier:
         advice = ADVICE.search(plain)
         assertion = (ASSERTION.search(masked) or (names_kratom(plain) and EFFECT_VERB.search(masked))
                      or (completes and ASSERTION.search(normalise(heading))))
-        relief_of = relieved(text, block_text)
+        relief_of = relieved(text, masked, block_text)
         matches = self.matcher.match(masked + (f" ({relief_of})" if relief_of else "")) if about else []
         rule_matches = [m for m in matches if m.method == "rule"]
 

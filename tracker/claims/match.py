@@ -51,10 +51,11 @@ def words(text: str) -> list[str]:
 # A negation cue, unless it is "not only", "no longer", "without doubt", "not without" and the like.
 NEGATION = re.compile(
     r"(?:\b(?:not|no|never|(?<!not )without|cannot|neither|nor|zero)\b|n't\b|\b(?:is|are|be|remains?) free (?:of|from)\b"
-    r"|\blacks?\b|\black of\b)"
+    r"|\blacks?\b|\black of\b|\bfar from\b)"
     # "not without risk" asserts; "without the same risks" compares
     r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without|the same|as many|as much|some|many|most)\b)"
 )
+NON = re.compile(r"\bnon\b(?= )")
 # "without some of the adverse effects", "lower risk of addiction", "fewer side effects": a comparison,
 # which asserts neither the harm nor its absence (a claim of its own, such as lower-addiction-risk, says it).
 COMPARISON = re.compile(
@@ -66,7 +67,9 @@ COMPARISON = re.compile(
 NO_EVIDENCE = re.compile(
     r"\b(?:no|little|not any|lack of|without) (?:\w+ )?(?:evidence|proof|study|studies|research|data) (?:yet |so far )?"
     r"(?:that|of|to suggest|suggesting|showing|linking|(?:has|have) (?:yet )?(?:shown|proven|proved|found))\b"
-    r"|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b|\binstead of\b")
+    r"|\bnot (?:been )?(?:shown|proven|found|demonstrated) to\b|\binstead of\b"
+    # "a mistaken belief that kratom is harmless"
+    r"|\b(?:mistaken|false|wrong) (?:belief|idea|notion|claim|assumption)s? that\b|\b(?:myth|misconception)s? that\b")
 # "which is relevant when considering long-term use and potential side effects", "enzymes, which are indicators
 # of liver damage": names them, asserts nothing.
 MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b|\b(?:indicators?|markers?) of\b")
@@ -82,8 +85,9 @@ ASSERTS, DENIES, COMPARES, MENTIONS = "asserts", "denies", "compares", "mentions
 
 
 def negation_plain(plain: str) -> str:
-    """'non-addictive' read as 'not addictive' (same length, so offsets and masks still hold)."""
-    return re.sub(r"\bnon-(?=[a-z])", "not ", plain)
+    """'non-addictive' read as 'non addictive' (same length, so offsets and masks still hold): the prefix negates
+    the one word it is joined to (NON), never the words after it ('non-medical settings to treat pain')."""
+    return re.sub(r"\bnon-(?=[a-z])", "non ", plain)
 
 
 def reading(plain: str, hit: re.Match, rule_hits: list[re.Match]) -> str:
@@ -93,13 +97,14 @@ def reading(plain: str, hit: re.Match, rule_hits: list[re.Match]) -> str:
     before = plain[: hit.start()]
     found = ASSERTS
     for pattern, kind, reach in ((COMPARISON, COMPARES, NEGATION_REACH_WORDS), (NEGATION, DENIES, NEGATION_REACH_WORDS),
+                                 (NON, DENIES, 0),
                                  (NO_EVIDENCE, DENIES, None), (MENTION, MENTIONS, None)):
         for cue in pattern.finditer(before):
             if any(h.start() <= cue.start() < h.end() for h in rule_hits):
                 continue
             between = before[cue.end():]
             if not CLAUSE_BREAK.search(between) and (reach is None or len(between.split()) <= reach or (
-                    kind == DENIES and LISTED.search(between) and len(between.split()) <= LIST_REACH_WORDS)):
+                    kind == DENIES and reach and LISTED.search(between) and len(between.split()) <= LIST_REACH_WORDS)):
                 found = kind
     return found
 
@@ -173,7 +178,7 @@ class Matcher:
             if denied or opposite:
                 method, evidence = ("rule", "not: " + denied[1]) if denied else ("opposite", "; ".join(opposite))
                 found.append(Match(claim.id, 0.8, method, evidence, DENIES))
-        if not found and not NEGATION.search(plain):
+        if not found and not NEGATION.search(plain) and not NON.search(plain):
             sentence_words = set(words(text))
             scored = sorted(((self.similarity(text, c.id), c.id) for c in self.claims), reverse=True)
             for overlap, claim_id in scored[:3]:
