@@ -188,6 +188,14 @@ def test_a_claim_word_counts_only_for_what_it_is_said_of(classifier, sentence, e
     ("There are no clinical trials of kratom for withdrawal.", {"evidence-limited"}, {"-evidence-limited"}),
     # what a definition says the thing does is read
     ("Kratom refers to a plant that can produce opioid-like effects.", {"opioid-like-effects"}, set()),
+    # (from the rounds and articles already read) "does not have the same risk" compares; a concern names; the
+    # use of kratom for X is a use; "However, unlike opioids, ..." is said of opioids
+    ("Kratom does not have the same risk of overdose or death as heroin.", set(), {"adverse-effects", "-adverse-effects"}),
+    ("It eases cravings, but concerns about its impact on liver health persist.", {"reduces-cravings"},
+     {"liver-enzyme-elevation", "liver-injury-long-term"}),
+    ("The use of kratom for pain relief is controversial, and it can cause nausea.", {"adverse-effects"}, {"analgesic"}),
+    ("However, unlike methadone, which is an opioid treatment, kratom can cause constipation.", {"adverse-effects"},
+     {"alternative-to-oud-treatment"}),
 ])
 def test_readings_learned_from_a_blind_round(classifier, sentence, expected, never):
     reads_as(classifier, sentence, expected, never)

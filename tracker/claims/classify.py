@@ -90,7 +90,7 @@ FRAMING = _any(
     # how it is sold is marketing, not an effect ("Sold as an energy booster, ...")
     r"^\W*(?:sold|marketed|advertised|promoted) as\b[^;]*?(?=,[^,]*$|$)",
     # what is said of the thing kratom is compared with: "Unlike prescription medications, which often lead to ..."
-    r"^\W*unlike [^,;]*(?:,\s*which [^,;]*)?(?=,)",
+    r"^\W*(?:(?:however|but|yet|and|moreover),?\s+)?unlike [^,;]*(?:,\s*which [^,;]*)?(?=,)",
     # what people assume, and what a word means, assert nothing about kratom
     r"\b(?:it's|it is) easy to (?:assume|think|believe)\b[^.;]*",
     # ... up to what the definition says the thing does ("refers to a substance that can produce ...")
@@ -107,6 +107,7 @@ FRAMING = _any(
     r"\b(?:is|are) (?:widely |commonly |often |also )?used (?:to|as|for(?! its\b))\b" + _CLAUSE_REST,
     # (but "positive experiences using kratom to alleviate ..." reports that it helped)
     r"(?<!experiences )(?<!experience )\busing (?:it|kratom|this \w+) (?:to|for(?! its\b))\b" + _CLAUSE_REST,
+    r"\bthe use of (?:it|kratom|this \w+) (?:to|for(?! its\b))\b" + _CLAUSE_REST,
     # how it is portrayed or promoted, anywhere in the sentence
     r"\b(?:portray(?:s|ed)?|promoted|marketed|advertised|touted) (?:\w+ )?as\b" + _CLAUSE_REST,
     # a hypothetical opening clause ("If a drug can cause ..., you would ..."), and a question asked

@@ -53,13 +53,15 @@ NEGATION = re.compile(
     r"(?:\b(?:not|no|never|(?<!not )without|cannot|neither|nor|zero)\b|n't\b|\b(?:is|are|be|remains?) free (?:of|from)\b"
     r"|\blacks?\b|\black of\b|\bfar from\b)"
     # "not without risk" asserts; "without the same risks" compares
-    r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without|the same|as many|as much|some|many|most)\b)"
+    r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without|the same|as many|as much|some|many|most"
+    r"|(?:have|has|carry|carries|pose|poses|cause|causes) the same)\b)"
 )
 NON = re.compile(r"\bnon\b(?= )")
 # "without some of the adverse effects", "lower risk of addiction", "fewer side effects": a comparison,
 # which asserts neither the harm nor its absence (a claim of its own, such as lower-addiction-risk, says it).
 COMPARISON = re.compile(
     r"\bwithout (?:some|many|most|all|the same|as many)\b"
+    r"|\b(?:not|n't) (?:have|has|carry|carries|pose|poses|cause|causes) the same\b"  # "does not have the same risk of overdose"
     r"|\b(?:lower|less|fewer|milder|reduced|minimal|little|low|minimi[sz]\w*)\b"
 )
 # "no evidence that kratom causes liver damage", "has not been shown to cause", "instead of helping one detox":
@@ -71,10 +73,12 @@ NO_EVIDENCE = re.compile(
     # "a mistaken belief that kratom is harmless"
     r"|\b(?:mistaken|false|wrong) (?:belief|idea|notion|claim|assumption)s? that\b|\b(?:myth|misconception)s? that\b")
 # "which is relevant when considering long-term use and potential side effects", "enzymes, which are indicators
-# of liver damage": names them, asserts nothing.
-MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b|\b(?:indicators?|markers?) of\b")
+# of liver damage", "concerns about its impact on liver health": names them, asserts nothing.
+MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b|\b(?:indicators?|markers?) of\b"
+                     r"|\b(?:concerns?|worries|questions) (?:about|over|regarding)\b")
 NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
-# ... and across a list joined by "or"/"nor": "without the risk of addiction or [harmful] side effects"
+# ... and across a list joined by "or"/"nor": "without the risk of addiction or [harmful] side effects" (a comparison
+# too: "does not have the same risk of overdose or death")
 LISTED = re.compile(r"\b(?:or|nor)\b")
 LIST_REACH_WORDS = 8
 _CONTRASTING = r"but|although|though|whereas|however|yet"
@@ -104,7 +108,7 @@ def reading(plain: str, hit: re.Match, rule_hits: list[re.Match]) -> str:
                 continue
             between = before[cue.end():]
             if not CLAUSE_BREAK.search(between) and (reach is None or len(between.split()) <= reach or (
-                    kind == DENIES and reach and LISTED.search(between) and len(between.split()) <= LIST_REACH_WORDS)):
+                    kind in (DENIES, COMPARES) and reach and LISTED.search(between) and len(between.split()) <= LIST_REACH_WORDS)):
                 found = kind
     return found
 
