@@ -209,6 +209,17 @@ def test_advice_worded_plainly_is_advice(classifier, sentence, label):
     assert classifier.classify(sentence, "paragraph", sentence).label == label
 
 
+@pytest.mark.parametrize("sentence", [
+    # uses (after a "who" clause too) and treatment offered for kratom addiction are not what kratom does
+    "Many people who live with back pain turn to kratom as an alternative to prescription painkillers.",
+    "Some users continue to use strong kratom for pain relief.",
+    "Kratom addiction treatment follows the same steps as any other rehab programme.",
+])
+def test_uses_and_treatment_offered_are_not_claims(classifier, sentence):
+    paragraph = "Kratom is a tree of Southeast Asia. " + sentence
+    assert classifier.classify(sentence, "paragraph", paragraph).label == "other"
+
+
 def test_a_sentence_about_another_drug_is_not_about_kratom(classifier):
     paragraph = "Kratom comes from a tree. Opium, too, comes from a plant, and it is far from harmless."
     sentence = paragraph.split(". ", 1)[1]

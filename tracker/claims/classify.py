@@ -102,7 +102,9 @@ FRAMING = _any(
     # what people use it for is not what it does ("some individuals use it to relieve ..."), but
     # "used for its pain-relieving effects" says it has them; each up to the end of its clause
     # ("people who use kratom report ..." names who reports, and is read on)
-    r"\b(?:individuals|people|users|many|some|others) (?:(?!who\b)\w+ )?(?:use|take|turn to) (?:it|kratom|this \w+)\b"
+    # ("people who suffer from chronic pain turn to kratom" is a use too; "continue to use most potent kratom")
+    r"\b(?:individuals|people|users|many|some|others)(?: who [^,.;]*?)? (?:(?!who\b)\w+ )?(?:continue to |still )?"
+    r"(?:use|take|turn to) (?:it|kratom|this \w+|(?:[\w-]+ ){1,2}kratom)\b"
     r"(?! for its\b)" + _CLAUSE_REST,
     r"\b(?:is|are) (?:widely |commonly |often |also )?used (?:to|as|for(?! its\b))\b" + _CLAUSE_REST,
     # (but "positive experiences using kratom to alleviate ..." reports that it helped)
@@ -114,6 +116,8 @@ FRAMING = _any(
     r"^\W*if [^,;]*,",
     r"\bthe question (?:arises|is|remains)\b[^.;]*",
     r"\bself-treat\w*\b[^.;]*",
+    # treatment for kratom addiction, offered: "kratom addiction treatment follows the same principles as ..."
+    r"\b(?:kratom )?(?:addiction|dependence|substance abuse) (?:treatment|help|programs?|rehab|specialists?|services)\b" + _CLAUSE_REST,
     r"\bprompting (?:interest|curiosity)\b[^.;]*",
     r"\boffers? hope\b[^,.;]*",
     # marketing imperatives ("Embrace a path to recovery ...")
