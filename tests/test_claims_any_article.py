@@ -196,6 +196,12 @@ def test_a_claim_word_counts_only_for_what_it_is_said_of(classifier, sentence, e
     ("The use of kratom for pain relief is controversial, and it can cause nausea.", {"adverse-effects"}, {"analgesic"}),
     ("However, unlike methadone, which is an opioid treatment, kratom can cause constipation.", {"adverse-effects"},
      {"alternative-to-oud-treatment"}),
+    # (from the final blind round, after it was measured) what is undecided is neither said nor denied, and
+    # "without the intensity of" compares
+    ("Experts say it is too early to determine if kratom causes liver damage.", {"evidence-limited"},
+     {"liver-injury-long-term", "-liver-injury-long-term"}),
+    ("It has effects like opioids but without the intensity of their addictive properties.",
+     {"opioid-like-effects", "lower-addiction-risk"}, {"dependence-risk", "-dependence-risk"}),
 ])
 def test_readings_learned_from_a_blind_round(classifier, sentence, expected, never):
     reads_as(classifier, sentence, expected, never)

@@ -60,7 +60,7 @@ NON = re.compile(r"\bnon\b(?= )")
 # "without some of the adverse effects", "lower risk of addiction", "fewer side effects": a comparison,
 # which asserts neither the harm nor its absence (a claim of its own, such as lower-addiction-risk, says it).
 COMPARISON = re.compile(
-    r"\bwithout (?:some|many|most|all|the same|as many)\b"
+    r"\bwithout (?:some|many|most|all|the same|as many|the (?:intensity|severity|level|degree))\b"
     r"|\b(?:not|n't) (?:have|has|carry|carries|pose|poses|cause|causes) the same\b"  # "does not have the same risk of overdose"
     r"|\b(?:lower|less|fewer|milder|reduced|minimal|little|low|minimi[sz]\w*)\b"
 )
@@ -75,7 +75,9 @@ NO_EVIDENCE = re.compile(
 # "which is relevant when considering long-term use and potential side effects", "enzymes, which are indicators
 # of liver damage", "concerns about its impact on liver health": names them, asserts nothing.
 MENTION = re.compile(r"\bwhen considering\b|\bprevent(?:s|ing)?\b|\b(?:indicators?|markers?) of\b"
-                     r"|\b(?:concerns?|worries|questions) (?:about|over|regarding)\b")
+                     r"|\b(?:concerns?|worries|questions) (?:about|over|regarding)\b"
+                     # "too early to determine if kratom causes liver damage": undecided, neither said nor denied
+                     r"|\b(?:too early|too soon|unclear|unknown|not (?:yet )?known) (?:\w+ ){0,3}?(?:if|whether)\b")
 NEGATION_REACH_WORDS = 3  # "without [the risk of] addiction", "not [cause] liver damage"
 # ... and across a list joined by "or"/"nor": "without the risk of addiction or [harmful] side effects" (a comparison
 # too: "does not have the same risk of overdose or death")
