@@ -13,6 +13,7 @@ offsets equal the gold sentence's, so segmentation errors show up as errors here
 from __future__ import annotations
 
 import csv
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,8 @@ class Report:
     by_claim: dict[str, Counter] = field(default_factory=dict)
     # Per article: what the gold says it claims and what the reader credits it with, as (claim, polarity) pairs.
     scorecards: dict[str, "Scorecard"] = field(default_factory=dict)
+    # Seconds each article took to read (segment and classify every sentence): what a reading adds to a page.
+    reading_seconds: list[float] = field(default_factory=list)
 
     def tally(self, claim_id: str, outcome: str) -> None:
         self.by_claim.setdefault(claim_id, Counter())[outcome] += 1
@@ -165,6 +168,9 @@ class Report:
             "claim_match_set_recall": round(self.set_tp / (self.set_tp + self.set_fn), 3) if self.set_tp else 0.0,
             "claim_matched_right": round(self.matched_right / self.matched_claims, 3) if self.matched_claims else 0.0,
             "polarity_reversals": self.reversals,
+            "reading_ms_per_page": {"mean": round(1000 * sum(self.reading_seconds) / len(self.reading_seconds), 1)
+                                    if self.reading_seconds else 0.0,
+                                    "longest": round(1000 * max(self.reading_seconds, default=0.0), 1)},
             "by_claim": {claim: dict(sorted(counts.items())) for claim, counts in sorted(self.by_claim.items())},
             "scorecards": {article: {"credited_wrongly": [_claim_text(c) for c in card.credited_wrongly],
                                      "left_off": [_claim_text(c) for c in card.left_off]}
@@ -184,12 +190,14 @@ def evaluate(gold: list[GoldSentence], articles_dir: str | Path, claims: list[Cl
         if not candidates:
             raise InputError(f"{articles_dir}: no file for the gold article {article}")
         document = read_article_file(candidates[0])
+        started = time.perf_counter()
         structure = parse_structure(document.text, document.headings)
         predicted = {}
         for sentence in structure.sentences:
             block = structure.blocks[sentence.block]
             heading = structure.blocks[block.section].text if block.section is not None else ""
             predicted[(sentence.start, sentence.end)] = classifier.classify(sentence.text, block.kind, block.text, heading)
+        report.reading_seconds.append(time.perf_counter() - started)
         card = report.scorecards[article] = Scorecard()
         for result in predicted.values():
             if result.label == "claim":

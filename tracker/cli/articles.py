@@ -146,6 +146,9 @@ def articles_evaluate(gold, articles_dir, claims_path, errors, as_json):
             f"all matches: precision {figures['claim_match_set_precision']:.3f}, "
             f"recall {figures['claim_match_set_recall']:.3f}; polarity reversed {figures['polarity_reversals']}"
         )
+        reading = figures["reading_ms_per_page"]
+        click.echo(f"  reading a page (segment and classify): {reading['mean']:.0f} ms on average, "
+                   f"{reading['longest']:.0f} ms the longest")
         if errors:
             for line in report.errors:
                 click.echo("    " + line)
