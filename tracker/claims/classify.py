@@ -99,10 +99,10 @@ FRAMING = _any(
     r"\b(?:traditionally|historically)\b[^.;]*",
     r"\b(?:has|have|had) (?:been )?used\b[^.;]*",
     r"\breport(?:s|ed|ing)? (?:using|taking)\b[^.;]*",
-    # what people use it for is not what it does ("some individuals use it to relieve ..."), but
-    # "used for its pain-relieving effects" says it has them; each up to the end of its clause
-    # ("people who use kratom report ..." names who reports, and is read on)
-    # ("people who suffer from chronic pain turn to kratom" is a use too; "continue to use most potent kratom")
+    # what people use it for is not what it does ("some individuals use it to relieve ...", "people who suffer
+    # from chronic pain turn to kratom", "continue to use most potent kratom"), but "used for its pain-relieving
+    # effects" says it has them, and "people who use kratom report ..." names who reports; each up to the end of
+    # its clause
     r"\b(?:individuals|people|users|many|some|others)(?: who [^,.;]*?)? (?:(?!who\b)\w+ )?(?:continue to |still )?"
     r"(?:use|take|turn to) (?:it|kratom|this \w+|(?:[\w-]+ ){1,2}kratom)\b"
     r"(?! for its\b)" + _CLAUSE_REST,
@@ -117,7 +117,8 @@ FRAMING = _any(
     r"\bthe question (?:arises|is|remains)\b[^.;]*",
     r"\bself-treat\w*\b[^.;]*",
     # treatment for kratom addiction, offered: "kratom addiction treatment follows the same principles as ..."
-    r"\b(?:kratom )?(?:addiction|dependence|substance abuse) (?:treatment|help|programs?|rehab|specialists?|services)\b" + _CLAUSE_REST,
+    r"\b(?:kratom )?(?:addiction|dependence|substance abuse) (?:treatment|help|programs?|rehab|specialists?|services)\b"
+    + _CLAUSE_REST,
     r"\bprompting (?:interest|curiosity)\b[^.;]*",
     r"\boffers? hope\b[^,.;]*",
     # marketing imperatives ("Embrace a path to recovery ...")
@@ -271,9 +272,8 @@ def continues_background(text: str, block_text: str) -> bool:
 BARE_RELIEF = re.compile(r"(?<!pain )(?<!withdrawal )(?<!anxiety )(?<!stress )(?<!symptom )\brelief\b"
                          r"(?!\s+(?:from|of|for|in|to|without)\b)")
 # The subject a background sentence opens on, up to its verb: "Opioid withdrawal management (O.P.M.S.)"
-_OPENING_SUBJECT = re.compile(r"^\W*([^,;:]*?)\s+(?:is|are|was|were|faces?|presents?|can|may|has|have|brings?|causes?)\b")
-
-
+_OPENING_SUBJECT = re.compile(
+    r"^\W*([^,;:]*?)\s+(?:is|are|was|were|faces?|presents?|can|may|has|have|brings?|causes?)\b")
 # What the sentence before gave relief from: "relief from the most severe withdrawal symptoms"
 _RELIEF_OBJECT = re.compile(r"\b(?:relief (?:from|of)|reliev(?:e|es|ing)) ([^,.;]+)")
 

@@ -48,20 +48,22 @@ def words(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(plain) if w not in STOP_WORDS and len(w) > 2]
 
 
+# "does not have the same risk of overdose": a comparison, not a denial
+_HAS_THE_SAME = r"(?:have|has|carry|carries|pose|poses|cause|causes) the same"
 # A negation cue, unless it is "not only", "no longer", "without doubt", "not without" and the like.
 NEGATION = re.compile(
     r"(?:\b(?:not|no|never|(?<!not )without|cannot|neither|nor|zero)\b|n't\b|\b(?:is|are|be|remains?) free (?:of|from)\b"
     r"|\blacks?\b|\black of\b|\bfar from\b)"
     # "not without risk" asserts; "without the same risks" compares
     r"(?!\s+(?:only|just|merely|longer|doubt|wonder|matter|exception|without|the same|as many|as much|some|many|most"
-    r"|(?:have|has|carry|carries|pose|poses|cause|causes) the same)\b)"
+    rf"|{_HAS_THE_SAME})\b)"
 )
 NON = re.compile(r"\bnon\b(?= )")
 # "without some of the adverse effects", "lower risk of addiction", "fewer side effects": a comparison,
 # which asserts neither the harm nor its absence (a claim of its own, such as lower-addiction-risk, says it).
 COMPARISON = re.compile(
     r"\bwithout (?:some|many|most|all|the same|as many|the (?:intensity|severity|level|degree))\b"
-    r"|\b(?:not|n't) (?:have|has|carry|carries|pose|poses|cause|causes) the same\b"  # "does not have the same risk of overdose"
+    rf"|\b(?:not|n't) {_HAS_THE_SAME}\b"
     r"|\b(?:lower|less|fewer|milder|reduced|minimal|little|low|minimi[sz]\w*)\b"
 )
 # "no evidence that kratom causes liver damage", "has not been shown to cause", "instead of helping one detox":
@@ -109,8 +111,9 @@ def reading(plain: str, hit: re.Match, rule_hits: list[re.Match]) -> str:
             if any(h.start() <= cue.start() < h.end() for h in rule_hits):
                 continue
             between = before[cue.end():]
+            listed = kind in (DENIES, COMPARES) and reach and LISTED.search(between)
             if not CLAUSE_BREAK.search(between) and (reach is None or len(between.split()) <= reach or (
-                    kind in (DENIES, COMPARES) and reach and LISTED.search(between) and len(between.split()) <= LIST_REACH_WORDS)):
+                    listed and len(between.split()) <= LIST_REACH_WORDS)):
                 found = kind
     return found
 
