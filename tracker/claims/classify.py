@@ -258,14 +258,18 @@ def previous_sentence(text: str, block_text: str) -> str:
     return re.split(r"(?<=[.!?])\s+", before)[-1] if before else ""
 
 
+def opens_on_background(sentence: str) -> bool:
+    """A sentence (normalised) about something other than kratom: "The liver controls ...", "Opioid withdrawal is ..."."""
+    return bool(sentence) and not names_kratom(sentence) and bool(BACKGROUND_OPENING.search(sentence))
+
+
 def continues_background(text: str, block_text: str) -> bool:
     """An "It ..." that follows a sentence about something else ("The liver controls ... It helps remove
     toxins") speaks of that, not of kratom."""
     plain = normalise(text)
     if KRATOM.search(plain) or not re.match(r"\W*(?:it|its|it's|they|their)\b", plain, re.IGNORECASE):
         return False
-    previous = normalise(previous_sentence(text, block_text))
-    return bool(previous) and not names_kratom(previous) and bool(BACKGROUND_OPENING.search(previous))
+    return opens_on_background(normalise(previous_sentence(text, block_text)))
 
 
 # "offers relief", with nothing said of what is relieved (before it, "pain relief", or after it, "relief from")
@@ -291,7 +295,7 @@ def relieved(text: str, masked: str, block_text: str) -> str:
     if given:
         return "relief from " + given.group(1)
     subject = _OPENING_SUBJECT.match(previous)
-    if not subject or names_kratom(previous) or not BACKGROUND_OPENING.search(previous):
+    if not subject or not opens_on_background(previous):
         return ""
     return "relief from " + subject.group(1)
 
