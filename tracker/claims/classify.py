@@ -259,7 +259,8 @@ def previous_sentence(text: str, block_text: str) -> str:
 
 
 def opens_on_background(sentence: str) -> bool:
-    """A sentence (normalised) about something other than kratom: "The liver controls ...", "Opioid withdrawal is ..."."""
+    """A sentence (normalised) about something other than kratom ("The liver controls ...", "Opioid withdrawal
+    is ...")."""
     return bool(sentence) and not names_kratom(sentence) and bool(BACKGROUND_OPENING.search(sentence))
 
 
